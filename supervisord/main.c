@@ -1,0 +1,210 @@
+/*
+ * main.c - svd's command line, default paths, and what to run: `--check`
+ * (validate the service files and exit) or the supervisor itself.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "paths.h"
+
+struct options {
+	const char **conf_dirs;
+	size_t conf_dir_count;
+	const char *socket_path;
+	const char *log_dir;
+	const char *log_level;
+	const char *socket_group;
+	bool check;
+	bool dump;
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: svd [--conf-dir DIR]... [--socket PATH] [--log-dir DIR]\n"
+	      "           [--log-level LEVEL] [--socket-group GROUP] [--check [--dump]]\n"
+	      "\n"
+	      "Supervises the services defined by DIR/NAME.conf files (svd.conf(5)).\n"
+	      "\n"
+	      "  --conf-dir DIR       service files; repeatable, a later DIR's NAME.conf\n"
+	      "                       replaces an earlier one's (default: /etc/svd/conf.d\n"
+	      "                       as root, else $XDG_CONFIG_HOME/svd/conf.d)\n"
+	      "  --socket PATH        control socket (default: /run/svd/svd.sock as root,\n"
+	      "                       else $XDG_RUNTIME_DIR/svd.sock)\n"
+	      "  --log-dir DIR        service logs (default: /var/log/svd as root,\n"
+	      "                       else $XDG_STATE_HOME/svd/log)\n"
+	      "  --log-level LEVEL    error, warning, info (default) or debug\n"
+	      "  --socket-group GROUP members may use the control socket too\n"
+	      "  --check              validate the service files, print every error and\n"
+	      "                       warning, exit 0 if there is no error, else 1\n"
+	      "  --dump               with --check: print each valid service's effective\n"
+	      "                       definition (drop-ins applied, defaults filled in)\n"
+	      "  --help, --version\n",
+	      out);
+}
+
+static const char *default_path(enum paths_kind kind, char *buf, size_t size)
+{
+	if (paths_default(kind, getuid(), getenv, buf, size) == 0)
+		return buf;
+	if (errno == ENOENT)
+		fprintf(stderr, "svd: fatal: unable to find a default %s: %s is not set; "
+			"give the path with an option\n",
+			kind == PATHS_SOCKET ? "socket path" : "directory",
+			paths_needed_variable(kind));
+	else
+		fprintf(stderr, "svd: fatal: unable to build a default path: %s\n",
+			strerror(errno));
+	return NULL;
+}
+
+static bool valid_level(const char *level)
+{
+	static const char *const levels[] = {"error", "warning", "info", "debug"};
+
+	for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+		if (strcmp(level, levels[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Returns 0 to go on, or an exit status + 1 for main to return. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_CONF_DIR = 256, OPT_SOCKET, OPT_LOG_DIR, OPT_LOG_LEVEL,
+	       OPT_SOCKET_GROUP, OPT_CHECK, OPT_DUMP, OPT_HELP, OPT_VERSION };
+	static const struct option longopts[] = {
+		{"conf-dir", required_argument, NULL, OPT_CONF_DIR},
+		{"socket", required_argument, NULL, OPT_SOCKET},
+		{"log-dir", required_argument, NULL, OPT_LOG_DIR},
+		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
+		{"check", no_argument, NULL, OPT_CHECK},
+		{"dump", no_argument, NULL, OPT_DUMP},
+		{"help", no_argument, NULL, OPT_HELP},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	o->conf_dirs = calloc((size_t)argc + 1, sizeof *o->conf_dirs);
+	if (!o->conf_dirs) {
+		fprintf(stderr, "svd: fatal: out of memory\n");
+		return 1 + 1;
+	}
+	o->log_level = "info";
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CONF_DIR:
+			o->conf_dirs[o->conf_dir_count++] = optarg;
+			break;
+		case OPT_SOCKET:
+			o->socket_path = optarg;
+			break;
+		case OPT_LOG_DIR:
+			o->log_dir = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			if (!valid_level(optarg)) {
+				fprintf(stderr, "svd: --log-level: expected error, warning, "
+					"info or debug, got \"%s\"\n", optarg);
+				return 2 + 1;
+			}
+			o->log_level = optarg;
+			break;
+		case OPT_SOCKET_GROUP:
+			o->socket_group = optarg;
+			break;
+		case OPT_CHECK:
+			o->check = true;
+			break;
+		case OPT_DUMP:
+			o->dump = true;
+			break;
+		case 'h':
+		case OPT_HELP:
+			usage(stdout);
+			return 0 + 1;
+		case 'V':
+		case OPT_VERSION:
+			printf("svd %s\n", PACKAGE_VERSION);
+			return 0 + 1;
+		default:
+			usage(stderr);
+			return 2 + 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "svd: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2 + 1;
+	}
+	if (o->dump && !o->check) {
+		fprintf(stderr, "svd: --dump only goes with --check\n");
+		return 2 + 1;
+	}
+	return 0;
+}
+
+static int check(const struct options *o)
+{
+	struct conf_set set;
+
+	if (conf_load(o->conf_dirs, o->conf_dir_count, &set) < 0) {
+		fprintf(stderr, "svd: fatal: unable to load the configuration: %s\n",
+			strerror(errno));
+		conf_set_free(&set);
+		return 1;
+	}
+	for (size_t i = 0; i < set.diags.count; i++)
+		diag_print(&set.diags.items[i], stderr);
+	if (o->dump)
+		for (size_t i = 0; i < set.count; i++)
+			conf_dump(set.defs[i], stdout);
+	if (set.diags.errors == 0)
+		fprintf(stderr, "svd: configuration OK: %zu service%s, %zu warning%s\n",
+			set.count, set.count == 1 ? "" : "s", set.diags.warnings,
+			set.diags.warnings == 1 ? "" : "s");
+	else
+		fprintf(stderr, "svd: %zu error%s, %zu warning%s; %zu service%s would "
+			"load, %zu would not\n",
+			set.diags.errors, set.diags.errors == 1 ? "" : "s",
+			set.diags.warnings, set.diags.warnings == 1 ? "" : "s",
+			set.count, set.count == 1 ? "" : "s", set.rejected);
+	int status = set.diags.errors ? 1 : 0;
+	conf_set_free(&set);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	char conf_dir[4096];
+	int rc = parse_options(argc, argv, &o);
+
+	if (rc != 0) {
+		free(o.conf_dirs);
+		return rc - 1;
+	}
+	if (o.conf_dir_count == 0) {
+		if (!default_path(PATHS_CONF_DIR, conf_dir, sizeof conf_dir)) {
+			free(o.conf_dirs);
+			return 1;
+		}
+		o.conf_dirs[o.conf_dir_count++] = conf_dir;
+	}
+	if (o.check) {
+		rc = check(&o);
+		free(o.conf_dirs);
+		return rc;
+	}
+	fprintf(stderr, "svd: fatal: supervising is not built yet; use --check\n");
+	free(o.conf_dirs);
+	return 1;
+}
