@@ -122,39 +122,50 @@ static bool is_kind(const char *dir, const char *name, mode_t type)
 	return ok;
 }
 
+/* The names in dir, sorted (so that messages come in a stable order), or
+ * -1 with errno. scandir opens the directory O_CLOEXEC. */
+static int list_dir(const char *dir, struct dirent ***names)
+{
+	return scandir(dir, names, NULL, alphasort);
+}
+
+static void free_names(struct dirent **names, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
 static int scan_dropins(struct entries *list, const char *dir, size_t dir_index,
 			const char *service, size_t service_len,
 			struct diag_list *diags)
 {
 	char *dropin_dir;
-	DIR *d;
-	struct dirent *de;
-	int rc = 0;
+	struct dirent **names;
+	int n, rc = 0;
 
 	if (asprintf(&dropin_dir, "%s/%.*s.conf.d", dir, (int)service_len, service) < 0)
 		return -1;
-	d = opendir(dropin_dir); /* glibc opens it O_CLOEXEC */
-	if (!d) {
+	n = list_dir(dropin_dir, &names);
+	if (n < 0) {
 		diag_add(diags, DIAG_ERROR, dropin_dir, 0,
 			 "cannot open drop-in directory: %s", strerror(errno));
 		free(dropin_dir);
-		return 0;
+		return errno == ENOMEM ? -1 : 0;
 	}
-	while ((de = readdir(d))) {
+	for (int i = 0; i < n && rc == 0; i++) {
+		const char *name = names[i]->d_name;
 		char *path;
-		if (de->d_name[0] == '.' || !ends_with(de->d_name, ".conf") ||
-		    !is_kind(dropin_dir, de->d_name, S_IFREG))
+		if (name[0] == '.' || !ends_with(name, ".conf") ||
+		    !is_kind(dropin_dir, name, S_IFREG))
 			continue;
-		path = join(dropin_dir, de->d_name);
+		path = join(dropin_dir, name);
 		if (!path || add_entry(list, service, service_len, ENTRY_DROPIN,
-				       de->d_name, dir_index, path) < 0) {
-			free(path);
+				       name, dir_index, path) < 0)
 			rc = -1;
-			break;
-		}
 		free(path);
 	}
-	closedir(d);
+	free_names(names, n);
 	free(dropin_dir);
 	return rc;
 }
@@ -162,43 +173,43 @@ static int scan_dropins(struct entries *list, const char *dir, size_t dir_index,
 static int scan_dir(struct entries *list, const char *dir, size_t dir_index,
 		    struct diag_list *diags)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
+	struct dirent **names;
+	int n = list_dir(dir, &names);
 	int rc = 0;
 
-	if (!d) {
+	if (n < 0) {
 		diag_add(diags, DIAG_ERROR, dir, 0, "cannot open conf directory: %s",
 			 strerror(errno));
-		return 0;
+		return errno == ENOMEM ? -1 : 0;
 	}
-	while ((de = readdir(d)) && rc == 0) {
-		const char *n = de->d_name;
-		size_t len = strlen(n);
-		bool main_file = ends_with(n, ".conf");
-		bool dropin_dir = ends_with(n, ".conf.d");
+	for (int i = 0; i < n && rc == 0; i++) {
+		const char *name = names[i]->d_name;
+		size_t len = strlen(name);
+		bool main_file = ends_with(name, ".conf");
+		bool dropin_dir = ends_with(name, ".conf.d");
 		size_t stem = len - (main_file ? 5 : 7);
 		char *path;
 
-		if (n[0] == '.' || (!main_file && !dropin_dir))
+		if (name[0] == '.' || (!main_file && !dropin_dir))
 			continue;
-		if (!is_kind(dir, n, main_file ? S_IFREG : S_IFDIR))
+		if (!is_kind(dir, name, main_file ? S_IFREG : S_IFDIR))
 			continue;
-		if (!service_name_valid(n, stem)) {
+		if (!service_name_valid(name, stem)) {
 			diag_add(diags, DIAG_WARNING, dir, 0,
 				 "ignoring \"%.80s\": a service name is 1 to %d of "
-				 "A-Z a-z 0-9 _ . @ -", n, SERVICE_NAME_MAX);
+				 "A-Z a-z 0-9 _ . @ -", name, SERVICE_NAME_MAX);
 			continue;
 		}
 		if (dropin_dir) {
-			rc = scan_dropins(list, dir, dir_index, n, stem, diags);
+			rc = scan_dropins(list, dir, dir_index, name, stem, diags);
 			continue;
 		}
-		path = join(dir, n);
-		if (!path || add_entry(list, n, stem, ENTRY_MAIN, NULL, dir_index, path) < 0)
+		path = join(dir, name);
+		if (!path || add_entry(list, name, stem, ENTRY_MAIN, NULL, dir_index, path) < 0)
 			rc = -1;
 		free(path);
 	}
-	closedir(d);
+	free_names(names, n);
 	return rc;
 }
 
