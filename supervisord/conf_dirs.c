@@ -32,6 +32,7 @@ struct entry {
 	char *basename; /* drop-in file name (ENTRY_DROPIN) */
 	size_t dir;     /* index of the conf dir: later wins */
 	char *path;
+	bool unreadable; /* a drop-in directory that could not be listed */
 };
 
 struct entries {
@@ -148,10 +149,18 @@ static int scan_dropins(struct entries *list, const char *dir, size_t dir_index,
 		return -1;
 	n = list_dir(dropin_dir, &names);
 	if (n < 0) {
+		int err = errno;
 		diag_add(diags, DIAG_ERROR, dropin_dir, 0,
-			 "cannot open drop-in directory: %s", strerror(errno));
+			 "cannot open drop-in directory: %s", strerror(err));
+		/* Recorded as a drop-in that cannot be read, so that the
+		 * service is left out like for any unreadable file of it. */
+		rc = err == ENOMEM ? -1
+				   : add_entry(list, service, service_len, ENTRY_DROPIN,
+					       "", dir_index, dropin_dir);
+		if (rc == 0)
+			list->items[list->count - 1].unreadable = true;
 		free(dropin_dir);
-		return errno == ENOMEM ? -1 : 0;
+		return rc;
 	}
 	for (int i = 0; i < n && rc == 0; i++) {
 		const char *name = names[i]->d_name;
@@ -178,9 +187,10 @@ static int scan_dir(struct entries *list, const char *dir, size_t dir_index,
 	int rc = 0;
 
 	if (n < 0) {
+		int err = errno;
 		diag_add(diags, DIAG_ERROR, dir, 0, "cannot open conf directory: %s",
-			 strerror(errno));
-		return errno == ENOMEM ? -1 : 0;
+			 strerror(err));
+		return err == ENOMEM ? -1 : 0;
 	}
 	for (int i = 0; i < n && rc == 0; i++) {
 		const char *name = names[i]->d_name;
@@ -265,6 +275,7 @@ static int read_file(const char *path, char **text, size_t *len,
 		used += (size_t)n;
 	}
 	close(fd);
+	buf[used] = '\0'; /* not needed by the parser, but cheap insurance */
 	*text = buf;
 	*len = used;
 	return 0;
@@ -300,6 +311,10 @@ static int load_service(struct conf_set *set, const struct entry *entries,
 			continue;
 		char *text;
 		size_t len;
+		if (e->unreadable) {
+			set->rejected++; /* already reported */
+			goto out;
+		}
 		if (read_file(e->path, &text, &len, &set->diags) < 0) {
 			if (errno == ENOMEM) {
 				rc = -1;

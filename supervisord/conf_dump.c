@@ -30,6 +30,37 @@ static void text(FILE *out, const char *key, const char *value)
 	fputc('\n', out);
 }
 
+/* A value joined from continuation lines with single spaces is written
+ * back the same way when it would not fit in one line: broken only at a
+ * single space, which the reader turns back into exactly that space. */
+static void wrapped(FILE *out, const char *key, const char *value)
+{
+	const size_t width = 150;
+	size_t col, len = strlen(value);
+
+	col = (size_t)fprintf(out, "%s = ", key);
+	if (col + len < width) {
+		fprintf(out, "%s\n", value);
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		bool single = value[i] == ' ' && i > 0 && value[i - 1] != ' ' &&
+			      value[i + 1] && value[i + 1] != ' ';
+		if (single && col > width / 2) {
+			/* Break here if the next word would pass the width. */
+			size_t next = strcspn(value + i + 1, " ");
+			if (col + 1 + next >= width) {
+				fputs("\n    ", out);
+				col = 4;
+				continue;
+			}
+		}
+		fputc(value[i], out);
+		col++;
+	}
+	fputc('\n', out);
+}
+
 static void duration(FILE *out, const char *key, int64_t ms)
 {
 	char buf[32];
@@ -141,8 +172,10 @@ static void dump_service(const struct service_def *def, FILE *out)
 {
 	char buf[32];
 
-	text(out, "description", def->description);
-	text(out, "exec", def->exec);
+	if (def->description)
+		wrapped(out, "description", def->description);
+	if (def->exec)
+		wrapped(out, "exec", def->exec);
 	text(out, "script", def->script);
 	for (size_t i = 0; i < def->env.count; i++)
 		text(out, "env", def->env.items[i]);
@@ -189,11 +222,16 @@ static void dump_service(const struct service_def *def, FILE *out)
 	signal_key(out, "reload-signal", def->reload_signal);
 	fprintf(out, "ready = %s\n", def->ready == READY_NOTIFY ? "notify" : "none");
 	duration(out, "ready-timeout", def->ready_timeout_ms);
-	text(out, "pre-start", def->pre_start);
-	text(out, "post-start", def->post_start);
-	text(out, "pre-stop", def->pre_stop);
-	text(out, "post-stop", def->post_stop);
-	text(out, "on-failure", def->on_failure);
+	if (def->pre_start)
+		wrapped(out, "pre-start", def->pre_start);
+	if (def->post_start)
+		wrapped(out, "post-start", def->post_start);
+	if (def->pre_stop)
+		wrapped(out, "pre-stop", def->pre_stop);
+	if (def->post_stop)
+		wrapped(out, "post-stop", def->post_stop);
+	if (def->on_failure)
+		wrapped(out, "on-failure", def->on_failure);
 	fprintf(out, "console = %s\n", console_word(def->console));
 }
 

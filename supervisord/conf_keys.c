@@ -85,7 +85,13 @@ static int check_command(const char *value, char *why, size_t size)
 		return fail(why, size, "%s at column %zu of \"%s\"", err.why,
 			    err.column, SHOWN(value));
 	}
+	/* argv may be empty here ("$CMD" with no environment yet), but an
+	 * explicit '' program name is wrong whatever the environment. */
+	bool empty_program = argv[0] && argv[0][0] == '\0';
 	cmdline_free(argv);
+	if (empty_program)
+		return fail(why, size, "the program name is empty in \"%s\"",
+			    SHOWN(value));
 	return 0;
 }
 
@@ -223,6 +229,14 @@ static bool all_digits(const char *s)
 	return true;
 }
 
+/* getpwnam(3) sets various errno values (0, ENOENT, ESRCH, EBADF, EPERM)
+ * for a name that is simply not there; only these mean the lookup failed. */
+static bool lookup_broken(int err)
+{
+	return err == EIO || err == EINTR || err == EMFILE || err == ENFILE ||
+	       err == ENOMEM || err == ERANGE;
+}
+
 static int apply_setuid(struct service_def *def, const char *value,
 			const struct conf_origin *origin, char *why, size_t size)
 {
@@ -238,7 +252,7 @@ static int apply_setuid(struct service_def *def, const char *value,
 	} else {
 		pw = getpwnam(value);
 	}
-	if (!pw && errno != 0 && errno != ENOENT && errno != ESRCH)
+	if (!pw && lookup_broken(errno))
 		return fail(why, size, "cannot look up user \"%s\": %s",
 			    SHOWN(value), strerror(errno));
 	if (!pw && !all_digits(value))
@@ -289,7 +303,7 @@ static int apply_setgid(struct service_def *def, const char *value,
 	}
 	errno = 0;
 	gr = getgrnam(value);
-	if (!gr && errno != 0 && errno != ENOENT && errno != ESRCH)
+	if (!gr && lookup_broken(errno))
 		return fail(why, size, "cannot look up group \"%s\": %s",
 			    SHOWN(value), strerror(errno));
 	if (!gr)
@@ -489,8 +503,9 @@ static int apply_expression(struct expr **field, char **file, int *line,
 	if (!e && errno == ENOMEM)
 		return out_of_memory(why, size);
 	if (!e)
-		return fail(why, size, "%s (column %zu of \"%s\")", err.message,
-			    err.column, SHOWN(value));
+		return fail(why, size, strstr(err.message, "column")
+			    ? "%s%.0zu (in \"%s\")" : "%s (column %zu of \"%s\")",
+			    err.message, err.column, SHOWN(value));
 	if (set_origin(file, line, origin) < 0) {
 		expr_free(e);
 		return out_of_memory(why, size);
@@ -625,30 +640,47 @@ DURATION_KEY(respawn_delay_max_ms, 0)
 DURATION_KEY(kill_timeout_ms, 5000)
 DURATION_KEY(ready_timeout_ms, 30000)
 
+/* Zero would mean "fail before the service could even answer". */
+static int apply_ready_timeout(struct service_def *def, const char *value,
+			       const struct conf_origin *origin, char *why,
+			       size_t size)
+{
+	if (apply_ready_timeout_ms(def, value, origin, why, size) < 0)
+		return -1;
+	if (def->ready_timeout_ms == 0)
+		return fail(why, size, "must be above 0, got \"%s\"", SHOWN(value));
+	return 0;
+}
+
 static int apply_normal_exit(struct service_def *def, const char *value,
 			     const struct conf_origin *origin, char *why, size_t size)
 {
 	struct normal_exit set = {0};
-	char word[32];
-	int consumed, sig;
+	char *copy = strdup(value), *save = NULL;
+	int sig, rc = 0;
 	long long code;
 
-	for (const char *p = value; sscanf(p, "%31s%n", word, &consumed) == 1;
-	     p += consumed) {
+	if (!copy)
+		return out_of_memory(why, size);
+	for (char *word = strtok_r(copy, " \t", &save); word && rc == 0;
+	     word = strtok_r(NULL, " \t", &save)) {
 		if (all_digits(word)) {
 			if (units_parse_int(word, 0, 255, &code) < 0)
-				return fail(why, size, "exit code %s is not in 0..255",
-					    SHOWN(word));
-			normal_exit_add_code(&set, (int)code);
+				rc = fail(why, size, "exit code %s is not in 0..255",
+					  SHOWN(word));
+			else
+				normal_exit_add_code(&set, (int)code);
 		} else if (units_parse_signal_name(word, &sig) == 0) {
 			normal_exit_add_signal(&set, sig);
 		} else {
-			return fail(why, size, "expected exit codes and signal names "
-				    "such as \"0 2 TERM\", got \"%s\"", SHOWN(word));
+			rc = fail(why, size, "expected exit codes and signal names "
+				  "such as \"0 2 TERM\", got \"%s\"", SHOWN(word));
 		}
 	}
-	def->normal_exit = set;
-	return 0;
+	free(copy);
+	if (rc == 0)
+		def->normal_exit = set;
+	return rc;
 }
 
 static int reset_normal_exit(struct service_def *def)
@@ -798,7 +830,10 @@ static int reset_forward(struct service_def *def)
 static int apply_log_file(struct service_def *def, const char *value,
 			  const struct conf_origin *origin, char *why, size_t size)
 {
-	if (value[strlen(value) - 1] == '/')
+	const char *base = strrchr(value, '/');
+
+	base = base ? base + 1 : value;
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
 		return fail(why, size, "expected a file, got the directory \"%s\"",
 			    SHOWN(value));
 	return set_string(&def->log.file, value, why, size);
@@ -880,7 +915,7 @@ static const struct conf_key keys[] = {
 	KEY("kill-mode", SERVICE, SPACE, false, apply_kill_mode, reset_kill_mode),
 	KEY("reload-signal", SERVICE, SPACE, false, apply_reload_signal, reset_reload_signal),
 	KEY("ready", SERVICE, SPACE, false, apply_ready, reset_ready),
-	KEY("ready-timeout", SERVICE, SPACE, false, apply_ready_timeout_ms, reset_ready_timeout_ms),
+	KEY("ready-timeout", SERVICE, SPACE, false, apply_ready_timeout, reset_ready_timeout_ms),
 	KEY("pre-start", SERVICE, SPACE, false, apply_pre_start, reset_pre_start),
 	KEY("post-start", SERVICE, SPACE, false, apply_post_start, reset_post_start),
 	KEY("pre-stop", SERVICE, SPACE, false, apply_pre_stop, reset_pre_stop),

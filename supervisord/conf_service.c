@@ -39,6 +39,7 @@ struct parse {
 	/* The key of the last key line, for its continuation lines. */
 	char *current_name;
 	enum conf_section current_section;
+	int current_line;
 	const struct conf_key *current; /* NULL if that key is unknown */
 
 	/* A scalar value still collecting continuation lines. */
@@ -193,13 +194,14 @@ static void new_key(struct parse *p, enum conf_section section,
 	free(p->current_name);
 	p->current_name = copy;
 	p->current_section = section;
+	p->current_line = line;
 	p->current = k;
 	if (!k) {
 		unknown_key(p, section, name, line);
 		return;
 	}
 	struct origin *o = &p->origins[conf_key_index(k)];
-	if (!k->list && o->line && o->file == p->file)
+	if (!k->list && *value && o->line && o->file == p->file)
 		diag_add(p->diags, DIAG_WARNING, path(p), line,
 			 "%s: set again (first at line %d); the later value wins",
 			 k->name, o->line);
@@ -214,24 +216,33 @@ static void new_key(struct parse *p, enum conf_section section,
 
 /* inih's handler: called once per key line and once per continuation line
  * (with the same name), right after inireader_read() returned that line. */
-static int on_value(void *user, const char *section_name, const char *name,
+static int on_value(void *user, const char *section_name, const char *raw_name,
 		    const char *raw)
 {
 	struct parse *p = user;
 	enum conf_section section;
-	char *value;
+	char *value, *name;
 
 	if (!p->reader.known_section || p->out_of_memory)
 		return 1;
-	section = strcmp(section_name, "log") == 0 ? CONF_SECTION_LOG
-						   : CONF_SECTION_SERVICE;
+	(void)section_name; /* the reader's canonical name, see inireader.h */
+	section = strcmp(p->reader.section, "log") == 0 ? CONF_SECTION_LOG
+						       : CONF_SECTION_SERVICE;
 	value = strdup(raw);
-	if (!value) {
+	name = strdup(raw_name);
+	if (!value || !name) {
+		free(value);
+		free(name);
 		p->out_of_memory = true;
 		return 1;
 	}
 	inireader_restore(value);
+	inireader_restore(name);
+	/* A continuation line: indented, after a key line of the same name
+	 * with no [section] header in between (inih would call an indented
+	 * key line after a header a new key of the same name). */
 	if (p->reader.indented && p->current_name && section == p->current_section &&
+	    p->reader.section_line < p->current_line &&
 	    strcmp(name, p->current_name) == 0) {
 		if (!p->current)
 			; /* continuation of an unknown key: already reported */
@@ -245,6 +256,7 @@ static int on_value(void *user, const char *section_name, const char *name,
 		new_key(p, section, name, value);
 	}
 	free(value);
+	free(name);
 	return 1;
 }
 

@@ -20,6 +20,7 @@ void inireader_init(struct inireader *r, const char *path, const char *data,
 	r->sections = sections;
 	r->diags = diags;
 	r->known_section = true; /* keys before any [section] are service keys */
+	r->section = "";
 	/* A UTF-8 byte order mark is not part of the first line. */
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
 		r->pos = 3;
@@ -38,6 +39,8 @@ static void check_section(struct inireader *r, const char *start, size_t n)
 	char shown[64];
 
 	const char *close = memchr(start, ']', n);
+
+	r->section_line = r->line;
 
 	if (!close) {
 		diag_add(r->diags, DIAG_ERROR, r->path, r->line,
@@ -60,13 +63,15 @@ static void check_section(struct inireader *r, const char *start, size_t n)
 	for (size_t i = 0; r->sections[i]; i++) {
 		if (strlen(r->sections[i]) == len &&
 		    memcmp(r->sections[i], name, len) == 0) {
+			/* inih would pass "[ log ]" on as " log ": use this name. */
+			r->section = r->sections[i];
 			r->known_section = true;
 			return;
 		}
 	}
 	snprintf(shown, sizeof shown, "%.*s", (int)(len > 40 ? 40 : len), name);
 	diag_add(r->diags, DIAG_ERROR, r->path, r->line,
-		 "unknown section [%s]: expected [service] or [log]; its keys are ignored",
+		 "unknown section [%s]: expected [service] or [log]",
 		 shown);
 	r->known_section = false;
 }
@@ -105,14 +110,20 @@ static bool check_line(struct inireader *r, const char *line, size_t n, int num)
 	r->indented = start != line;
 	if (rest == 0 || *start == '#' || *start == ';')
 		return false; /* blank or comment: nothing for inih */
-	if (r->indented)
-		return true; /* continuation; inih knows whether a key precedes */
-	if (*start == '[') {
+	/* An indented line continues the key line before it; with no key
+	 * line since the last header, inih reads it as a key line, so it is
+	 * checked as one. */
+	if (r->indented && r->key_before)
+		return true;
+	if (*start == '[' && !r->indented) {
 		check_section(r, start, rest);
+		r->key_before = false;
 		return true;
 	}
-	const char *sep = strpbrk(start, "=:");
-	if (!sep || sep >= start + rest) {
+	const char *eq = memchr(start, '=', rest);
+	const char *colon = memchr(start, ':', rest);
+	const char *sep = !eq ? colon : !colon ? eq : eq < colon ? eq : colon;
+	if (!sep) {
 		char shown[48];
 		snprintf(shown, sizeof shown, "%.*s%s", (int)(rest > 40 ? 40 : rest),
 			 start, rest > 40 ? "..." : "");
@@ -126,6 +137,7 @@ static bool check_line(struct inireader *r, const char *line, size_t n, int num)
 			 "missing key name before '%c'", *sep);
 		return false;
 	}
+	r->key_before = true;
 	return true;
 }
 

@@ -10,7 +10,8 @@
  *   - a NUL byte or another control character (binary garbage);
  *   - a line that is not blank, a comment, a [section] or key = value;
  *   - a [section] that is not one of the allowed ones (its keys are then
- *     flagged by inireader_in_known_section() so the handler ignores them).
+ *     flagged by known_section so the handler ignores them: one error for
+ *     the header, not one per key).
  * It also strips a UTF-8 byte order mark and CR of CRLF line ends, and
  * protects ';' from inih's inline comments: comments are whole lines only
  * in svd ("echo a ; echo b" in a script must survive), so ';' is passed to
@@ -34,7 +35,10 @@ struct inireader {
 	size_t pos;
 	int line;             /* physical line last handed to inih */
 	bool indented;        /* that line started with a blank */
+	bool key_before;      /* a key line came since the last [section] */
 	bool known_section;   /* keys of that line belong to an allowed section */
+	const char *section;  /* that section's name as allowed ("" before any) */
+	int section_line;     /* line of the last [section] header, 0 if none */
 	const char *const *sections; /* allowed names, NULL-terminated */
 	struct diag_list *diags;
 };
