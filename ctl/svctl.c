@@ -1,35 +1,238 @@
 /*
- * svctl.c - svd's control client: argument parsing and the command table.
+ * svctl.c - svd's control client: options, the table of commands and what
+ * each prints. The wire is client.c's, the formatting render.c's.
+ *
+ * Exit codes (SPEC "svctl"): 0 done, 1 the operation failed, 2 usage,
+ * 3 (status) a named service is not running, 4 no such service, 5 svd
+ * cannot be reached. Data goes to stdout, messages to stderr.
  */
 #include "config.h"
 
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "names.h"
+#include "paths.h"
+#include "proto.h"
+#include "render.h"
+
+enum output {
+	OUT_RESULTS, /* start/stop/restart: failures on stderr, JSON on request */
+	OUT_STATUS,  /* the table or JSON */
+	OUT_MESSAGE, /* the final line's text, if any */
+};
+
+struct command {
+	const char *name;
+	int min_args;
+	int max_args;     /* -1: any number */
+	int names;        /* how many leading arguments are service names (-1 all) */
+	enum output output;
+	int wait_close;
+	const char *usage;
+};
+
+static const struct command commands[] = {
+	{"start", 1, -1, -1, OUT_RESULTS, 0, "start NAME..."},
+	{"stop", 1, -1, -1, OUT_RESULTS, 0, "stop NAME..."},
+	{"restart", 1, -1, -1, OUT_RESULTS, 0, "restart NAME..."},
+	{"reload", 1, -1, -1, OUT_MESSAGE, 0, "reload NAME..."},
+	{"status", 0, -1, -1, OUT_STATUS, 0, "status [NAME...]"},
+	{"signal", 2, 2, 1, OUT_MESSAGE, 0, "signal NAME SIG"},
+	{"shutdown", 0, 0, 0, OUT_MESSAGE, 1, "shutdown"},
+	{"log-level", 1, 1, 0, OUT_MESSAGE, 0, "log-level LEVEL"},
+	{"version", 0, 0, 0, OUT_MESSAGE, 0, "version"},
+};
 
 static void usage(FILE *out)
 {
 	fputs("usage: svctl [--socket PATH] [--json] COMMAND [ARGS]\n"
 	      "\n"
-	      "  start NAME...      stop NAME...       restart NAME...\n"
-	      "  reload NAME...     status [NAME...]   logs NAME [-n N] [-f]\n"
-	      "  signal NAME SIG    reload-config [--dry-run]\n"
-	      "  update             shutdown           log-level LEVEL\n"
+	      "commands:\n"
+	      "  start NAME...      start, wait until running (or done, or failed)\n"
+	      "  stop NAME...       stop, wait until stopped\n"
+	      "  restart NAME...    stop then start, wait until running\n"
+	      "  reload NAME...     send each its reload-signal\n"
+	      "  status [NAME...]   state, pid, uptime, restarts, last exit\n"
+	      "  signal NAME SIG    send a signal to the main process\n"
+	      "  shutdown           stop every service, then svd exits\n"
+	      "  log-level LEVEL    svd's verbosity: error, warning, info, debug\n"
+	      "  version            svctl's and svd's versions\n"
 	      "\n"
 	      "The socket is --socket PATH, else $SVD_SOCKET, else /run/svd/svd.sock\n"
-	      "as root and $XDG_RUNTIME_DIR/svd.sock for other users.\n",
+	      "for root and $XDG_RUNTIME_DIR/svd.sock for other users.\n"
+	      "Exit codes: 0 done, 1 failed, 2 usage, 3 not running (status),\n"
+	      "4 no such service, 5 svd cannot be reached.\n",
 	      out);
+}
+
+struct output_ctx {
+	struct render rows;
+};
+
+static void on_item(char **words, int count, void *ctx)
+{
+	struct output_ctx *o = ctx;
+
+	render_add(&o->rows, words, count);
+}
+
+static void on_text(const char *text, void *ctx)
+{
+	(void)ctx;
+	printf("%s\n", text);
+}
+
+static const char *socket_path(const char *option, char *buf, size_t size)
+{
+	const char *env = getenv("SVD_SOCKET");
+
+	if (option)
+		return option;
+	if (env && *env)
+		return env;
+	if (paths_default(PATHS_SOCKET, getuid(), getenv, buf, size) == 0)
+		return buf;
+	fprintf(stderr, "svctl: cannot find svd's socket: %s is not set; use "
+		"--socket PATH or $SVD_SOCKET\n", paths_needed_variable(PATHS_SOCKET));
+	return NULL;
+}
+
+static int check_args(const struct command *cmd, char **args, int n)
+{
+	int names = cmd->names < 0 ? n : cmd->names;
+
+	if (n < cmd->min_args || (cmd->max_args >= 0 && n > cmd->max_args)) {
+		fprintf(stderr, "svctl: usage: svctl %s\n", cmd->usage);
+		return -1;
+	}
+	for (int i = 0; i < names && i < n; i++) {
+		if (!service_name_valid(args[i], strlen(args[i]))) {
+			fprintf(stderr, "svctl: %s: \"%s\" is not a service name "
+				"(1 to %d of A-Z a-z 0-9 _ . @ -)\n", cmd->name, args[i],
+				SERVICE_NAME_MAX);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int run(const struct command *cmd, const char *path, bool json,
+	       char **args, int n)
+{
+	struct output_ctx o = {0};
+	struct client_reply reply;
+	char err[512];
+	char *argv[PROTO_ARGS_MAX + 1];
+	struct client_request req = {
+		.socket_path = path,
+		.args = argv,
+		.nargs = n + 1,
+		.on_item = on_item,
+		.on_text = on_text,
+		.ctx = &o,
+		.wait_close = cmd->wait_close,
+	};
+	int code;
+
+	if (n > PROTO_ARGS_MAX - 1) {
+		fprintf(stderr, "svctl: %s: at most %d arguments\n", cmd->name,
+			PROTO_ARGS_MAX - 1);
+		return PROTO_EXIT_USAGE;
+	}
+	argv[0] = (char *)cmd->name;
+	for (int i = 0; i < n; i++)
+		argv[i + 1] = args[i];
+	code = client_request(&req, &reply, err, sizeof err);
+	if (code != 0) {
+		fprintf(stderr, "svctl: %s\n", err);
+		render_free(&o.rows);
+		return code;
+	}
+	switch (cmd->output) {
+	case OUT_STATUS:
+		if (json)
+			render_status_json(&o.rows, stdout);
+		else
+			render_status_table(&o.rows, stdout);
+		break;
+	case OUT_RESULTS:
+		if (json)
+			render_results_json(&o.rows, stdout);
+		break;
+	case OUT_MESSAGE:
+		if (reply.exit_code == 0 && reply.message && *reply.message) {
+			if (strcmp(cmd->name, "version") == 0)
+				printf("svctl %s\n", PACKAGE_VERSION);
+			printf("%s\n", reply.message);
+		}
+		break;
+	}
+	if (reply.exit_code != 0)
+		fprintf(stderr, "svctl: %s: %s\n", cmd->name,
+			reply.message && *reply.message ? reply.message : "failed");
+	code = reply.exit_code;
+	free(reply.message);
+	render_free(&o.rows);
+	return code;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		usage(stdout);
-		return 0;
+	enum { OPT_SOCKET = 256, OPT_JSON };
+	static const struct option longopts[] = {
+		{"socket", required_argument, NULL, OPT_SOCKET},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *socket_option = NULL, *path;
+	char buf[4096];
+	bool json = false;
+	int c;
+
+	/* '+': options stop at the command, so "svctl signal web -9" works. */
+	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SOCKET:
+			socket_option = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("svctl %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return PROTO_EXIT_USAGE;
+		}
 	}
-	if (argc == 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
-		printf("svctl %s\n", PACKAGE_VERSION);
-		return 0;
+	if (optind >= argc) {
+		usage(stderr);
+		return PROTO_EXIT_USAGE;
 	}
-	usage(stderr);
-	return 2;
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		const struct command *cmd = &commands[i];
+		if (strcmp(argv[optind], cmd->name) != 0)
+			continue;
+		if (check_args(cmd, argv + optind + 1, argc - optind - 1) < 0)
+			return PROTO_EXIT_USAGE;
+		path = socket_path(socket_option, buf, sizeof buf);
+		if (!path)
+			return PROTO_EXIT_UNREACHABLE;
+		return run(cmd, path, json, argv + optind + 1, argc - optind - 1);
+	}
+	fprintf(stderr, "svctl: unknown command \"%s\" (svctl --help lists them)\n",
+		argv[optind]);
+	return PROTO_EXIT_USAGE;
 }

@@ -1,18 +1,23 @@
 /*
  * main.c - svd's command line, default paths, and what to run: `--check`
- * (validate the service files and exit) or the supervisor itself.
+ * (validate the service files and exit) or the supervisor itself (the
+ * loop: supervisor.c).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "log.h"
 #include "paths.h"
+#include "svd.h"
 
 struct options {
 	const char **conf_dirs;
@@ -66,12 +71,7 @@ static const char *default_path(enum paths_kind kind, char *buf, size_t size)
 
 static bool valid_level(const char *level)
 {
-	static const char *const levels[] = {"error", "warning", "info", "debug"};
-
-	for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
-		if (strcmp(level, levels[i]) == 0)
-			return true;
-	return false;
+	return log_level_parse(level) >= 0;
 }
 
 /* Returns 0 to go on, or an exit status + 1 for main to return. */
@@ -182,16 +182,72 @@ static int check(const struct options *o)
 	return status;
 }
 
+/* svd may be started with 0, 1 or 2 closed (by an init, a careless
+ * script): the first files it opens would then become a service's stdio. */
+static void ensure_stdio(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0 && null != fd) {
+			dup2(null, fd);
+			close(null);
+		}
+	}
+}
+
+static int supervise(const struct options *o, const char *socket_path,
+		     const char *log_dir)
+{
+	struct svd_options opts = {
+		.conf_dirs = o->conf_dirs,
+		.conf_dir_count = o->conf_dir_count,
+		.socket_path = socket_path,
+		.log_dir = log_dir,
+	};
+	struct ev_loop *loop;
+	struct svd svd;
+	int status;
+
+	if (o->socket_group) {
+		struct group *gr = getgrnam(o->socket_group);
+		if (!gr) {
+			fprintf(stderr, "svd: fatal: --socket-group: no such group \"%s\"\n",
+				o->socket_group);
+			return 1;
+		}
+		opts.has_socket_gid = true;
+		opts.socket_gid = gr->gr_gid;
+	}
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (!loop) {
+		fprintf(stderr, "svd: fatal: unable to initialise libev\n");
+		return 1;
+	}
+	if (svd_init(&svd, loop, &opts) < 0) {
+		svd_free(&svd);
+		log_msg(LOG_LEVEL_ERROR, "fatal: unable to start");
+		return 1;
+	}
+	ev_run(loop, 0);
+	status = svd.exit_status;
+	svd_free(&svd);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {0};
-	char conf_dir[4096];
+	char conf_dir[4096], socket_path[4096], log_dir[4096];
+	const char *socket = NULL, *logs = NULL;
 	int rc = parse_options(argc, argv, &o);
 
 	if (rc != 0) {
 		free(o.conf_dirs);
 		return rc - 1;
 	}
+	ensure_stdio();
 	if (o.conf_dir_count == 0) {
 		if (!default_path(PATHS_CONF_DIR, conf_dir, sizeof conf_dir)) {
 			free(o.conf_dirs);
@@ -204,7 +260,15 @@ int main(int argc, char **argv)
 		free(o.conf_dirs);
 		return rc;
 	}
-	fprintf(stderr, "svd: fatal: supervising is not built yet; use --check\n");
+	socket = o.socket_path ? o.socket_path
+			       : default_path(PATHS_SOCKET, socket_path, sizeof socket_path);
+	logs = o.log_dir ? o.log_dir : default_path(PATHS_LOG_DIR, log_dir, sizeof log_dir);
+	if (!socket || !logs) {
+		free(o.conf_dirs);
+		return 1;
+	}
+	log_set_level((enum log_level)log_level_parse(o.log_level));
+	rc = supervise(&o, socket, logs);
 	free(o.conf_dirs);
-	return 1;
+	return rc;
 }

@@ -1,0 +1,155 @@
+/*
+ * proto.c - building and splitting protocol lines (see proto.h). Pure.
+ */
+#include "config.h"
+
+#include "proto.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void proto_buf_free(struct proto_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof *b);
+}
+
+static bool reserve(struct proto_buf *b, size_t more)
+{
+	size_t need = b->len + more + 1;
+
+	if (b->failed)
+		return false;
+	if (need > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < need)
+			cap *= 2;
+		char *data = realloc(b->data, cap);
+		if (!data) {
+			b->failed = true;
+			return false;
+		}
+		b->data = data;
+		b->cap = cap;
+	}
+	return true;
+}
+
+void proto_buf_add(struct proto_buf *b, const char *s, size_t n)
+{
+	if (!reserve(b, n))
+		return;
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void proto_buf_adds(struct proto_buf *b, const char *s)
+{
+	proto_buf_add(b, s, strlen(s));
+}
+
+void proto_buf_addf(struct proto_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !reserve(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void proto_buf_add_escaped(struct proto_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '\\': proto_buf_add(b, "\\\\", 2); break;
+		case ' ': proto_buf_add(b, "\\s", 2); break;
+		case '\t': proto_buf_add(b, "\\t", 2); break;
+		case '\r': proto_buf_add(b, "\\r", 2); break;
+		case '\n': proto_buf_add(b, "\\n", 2); break;
+		default: proto_buf_add(b, s, 1); break;
+		}
+	}
+}
+
+void proto_buf_field(struct proto_buf *b, const char *key, const char *value)
+{
+	proto_buf_addf(b, " %s=", key);
+	proto_buf_add_escaped(b, value);
+}
+
+void proto_buf_fieldf(struct proto_buf *b, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	char *value;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&value, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->failed = true;
+		return;
+	}
+	proto_buf_field(b, key, value);
+	free(value);
+}
+
+bool proto_unescape(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (*s != '\\') {
+			*out++ = *s;
+			continue;
+		}
+		switch (*++s) {
+		case '\\': *out++ = '\\'; break;
+		case 's': *out++ = ' '; break;
+		case 't': *out++ = '\t'; break;
+		case 'r': *out++ = '\r'; break;
+		case 'n': *out++ = '\n'; break;
+		default: *out = '\0'; return false;
+		}
+	}
+	*out = '\0';
+	return true;
+}
+
+int proto_split(char *line, char **words, int max)
+{
+	int count = 0;
+
+	if (*line == '\0')
+		return 0;
+	for (char *p = line;;) {
+		char *space = strchr(p, ' ');
+		if (count == max || space == p || (space && space[1] == '\0'))
+			return -1;
+		words[count++] = p;
+		if (!space)
+			return count;
+		*space = '\0';
+		p = space + 1;
+	}
+}
+
+const char *proto_field(char **words, int count, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (int i = 0; i < count; i++)
+		if (strncmp(words[i], key, len) == 0 && words[i][len] == '=')
+			return words[i] + len + 1;
+	return NULL;
+}

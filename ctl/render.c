@@ -1,0 +1,198 @@
+/*
+ * render.c - status table and JSON output of svctl (see render.h).
+ */
+#include "config.h"
+
+#include "render.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+struct render_row {
+	char **words;
+	int count;
+};
+
+void render_add(struct render *r, char **words, int count)
+{
+	struct render_row row = {calloc((size_t)count + 1, sizeof(char *)), count};
+
+	if (!row.words) {
+		r->failed = true;
+		return;
+	}
+	for (int i = 0; i < count; i++)
+		row.words[i] = strdup(words[i]);
+	if (r->count == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct render_row *rows = realloc(r->rows, cap * sizeof *rows);
+		if (!rows) {
+			r->failed = true;
+			return;
+		}
+		r->rows = rows;
+		r->cap = cap;
+	}
+	r->rows[r->count++] = row;
+}
+
+void render_free(struct render *r)
+{
+	for (size_t i = 0; i < r->count; i++) {
+		for (int j = 0; j < r->rows[i].count; j++)
+			free(r->rows[i].words[j]);
+		free(r->rows[i].words);
+	}
+	free(r->rows);
+	memset(r, 0, sizeof *r);
+}
+
+static const char *field(const struct render_row *row, const char *key)
+{
+	const char *v = proto_field(row->words, row->count, key);
+
+	return v ? v : "";
+}
+
+void render_duration(long long ms, char *buf, size_t size)
+{
+	long long s = ms / 1000;
+
+	if (s < 60)
+		snprintf(buf, size, "%llds", s);
+	else if (s < 3600)
+		snprintf(buf, size, "%lldm%llds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, size, "%lldh%lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, size, "%lldd%lldh", s / 86400, s % 86400 / 3600);
+}
+
+enum column { COL_NAME, COL_STATE, COL_PID, COL_UPTIME, COL_RESTARTS, COL_EXIT,
+	      COL_DESCRIPTION, COL_COUNT };
+
+static void cells(const struct render_row *row, char cell[COL_COUNT][64],
+		  const char **description)
+{
+	long long pid = atoll(field(row, "pid"));
+	const char *state = field(row, "state");
+
+	snprintf(cell[COL_NAME], 64, "%s", field(row, "name"));
+	snprintf(cell[COL_STATE], 64, "%s", state);
+	if (pid > 0)
+		snprintf(cell[COL_PID], 64, "%lld", pid);
+	else
+		snprintf(cell[COL_PID], 64, "-");
+	if (strcmp(state, "running") == 0)
+		render_duration(atoll(field(row, "uptime_ms")), cell[COL_UPTIME], 64);
+	else
+		snprintf(cell[COL_UPTIME], 64, "-");
+	snprintf(cell[COL_RESTARTS], 64, "%s", field(row, "restarts"));
+	snprintf(cell[COL_EXIT], 64, "%s", *field(row, "last_exit") ? field(row, "last_exit") : "-");
+	*description = field(row, "description");
+	cell[COL_DESCRIPTION][0] = '\0';
+}
+
+void render_status_table(const struct render *r, FILE *out)
+{
+	static const char *const heads[COL_COUNT] = {
+		"NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "DESCRIPTION"};
+	size_t width[COL_COUNT];
+	char cell[COL_COUNT][64];
+	const char *description;
+
+	for (int c = 0; c < COL_COUNT; c++)
+		width[c] = strlen(heads[c]);
+	for (size_t i = 0; i < r->count; i++) {
+		cells(&r->rows[i], cell, &description);
+		for (int c = 0; c < COL_DESCRIPTION; c++)
+			if (strlen(cell[c]) > width[c])
+				width[c] = strlen(cell[c]);
+	}
+	for (int c = 0; c < COL_DESCRIPTION; c++)
+		fprintf(out, "%-*s  ", (int)width[c], heads[c]);
+	fprintf(out, "%s\n", heads[COL_DESCRIPTION]);
+	for (size_t i = 0; i < r->count; i++) {
+		cells(&r->rows[i], cell, &description);
+		for (int c = 0; c < COL_DESCRIPTION; c++)
+			fprintf(out, "%-*s  ", (int)width[c], cell[c]);
+		fprintf(out, "%s\n", description);
+	}
+}
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+/* A string field, or null when empty. */
+static void json_text(FILE *out, const char *key, const char *value, bool last)
+{
+	fprintf(out, "\"%s\": ", key);
+	if (*value)
+		json_string(out, value);
+	else
+		fputs("null", out);
+	fputs(last ? "" : ", ", out);
+}
+
+void render_status_json(const struct render *r, FILE *out)
+{
+	fputs("[", out);
+	for (size_t i = 0; i < r->count; i++) {
+		const struct render_row *row = &r->rows[i];
+		long long pid = atoll(field(row, "pid"));
+		bool running = strcmp(field(row, "state"), "running") == 0;
+
+		fputs(i ? ",\n {" : "\n {", out);
+		json_text(out, "name", field(row, "name"), false);
+		json_text(out, "state", field(row, "state"), false);
+		if (pid > 0)
+			fprintf(out, "\"pid\": %lld, ", pid);
+		else
+			fputs("\"pid\": null, ", out);
+		if (running)
+			fprintf(out, "\"uptime_seconds\": %lld, ",
+				atoll(field(row, "uptime_ms")) / 1000);
+		else
+			fputs("\"uptime_seconds\": null, ", out);
+		fprintf(out, "\"restarts\": %lld, ", atoll(field(row, "restarts")));
+		json_text(out, "last_exit", field(row, "last_exit"), false);
+		json_text(out, "description", field(row, "description"), false);
+		json_text(out, "reason", field(row, "reason"), false);
+		json_text(out, "goal", field(row, "goal"), true);
+		fputs("}", out);
+	}
+	fputs(r->count ? "\n]\n" : "]\n", out);
+}
+
+void render_results_json(const struct render *r, FILE *out)
+{
+	fputs("[", out);
+	for (size_t i = 0; i < r->count; i++) {
+		const struct render_row *row = &r->rows[i];
+		fputs(i ? ",\n {" : "\n {", out);
+		json_text(out, "name", field(row, "name"), false);
+		json_text(out, "result", field(row, "result"), false);
+		json_text(out, "state", field(row, "state"), false);
+		json_text(out, "reason", field(row, "reason"), true);
+		fputs("}", out);
+	}
+	fputs(r->count ? "\n]\n" : "]\n", out);
+}

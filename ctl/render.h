@@ -1,0 +1,37 @@
+/*
+ * render.h - svctl's output: the status table for people, JSON for
+ * programs. Records arrive as "KEY=VALUE" words (docs/protocol.md).
+ */
+#ifndef SVCTL_RENDER_H
+#define SVCTL_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct render_row;
+
+struct render {
+	struct render_row *rows;
+	size_t count;
+	size_t cap;
+	bool failed;
+};
+
+/* Keeps a copy of one record. */
+void render_add(struct render *r, char **words, int count);
+
+/* NAME STATE PID UPTIME RESTARTS LAST-EXIT DESCRIPTION, aligned. */
+void render_status_table(const struct render *r, FILE *out);
+
+/* A JSON array of objects; fields listed in docs/svctl.8. */
+void render_status_json(const struct render *r, FILE *out);
+
+/* For start/stop/restart: the results as a JSON array. */
+void render_results_json(const struct render *r, FILE *out);
+
+void render_free(struct render *r);
+
+/* "3h2m", "45s", "1d4h": the two largest units. */
+void render_duration(long long ms, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * child.c - what a forked child does before exec (see child.h). Only
+ * async-signal-safe calls: the parent may have held any lock at fork.
+ */
+#include "config.h"
+
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *child_stage_name(enum child_stage stage)
+{
+	switch (stage) {
+	case CHILD_STAGE_SIGNALS:
+		return "reset signals";
+	case CHILD_STAGE_SETSID:
+		return "setsid";
+	case CHILD_STAGE_STDIO:
+		return "set up stdin/stdout/stderr";
+	case CHILD_STAGE_NICE:
+		return "set nice";
+	case CHILD_STAGE_RLIMIT:
+		return "set limit";
+	case CHILD_STAGE_OOM:
+		return "set oom-score-adj";
+	case CHILD_STAGE_GROUPS:
+		return "set supplementary groups";
+	case CHILD_STAGE_SETGID:
+		return "setgid";
+	case CHILD_STAGE_SETUID:
+		return "setuid";
+	case CHILD_STAGE_UMASK:
+		return "set umask";
+	case CHILD_STAGE_CHDIR:
+		return "chdir";
+	case CHILD_STAGE_EXEC:
+		return "exec";
+	}
+	return "?";
+}
+
+__attribute__((noreturn))
+static void fail(int report_fd, enum child_stage stage, int index)
+{
+	struct child_report r = {.stage = (int)stage, .err = errno, .index = index};
+
+	/* If even this fails the parent still sees exit 127 and no report. */
+	if (write(report_fd, &r, sizeof r) < 0) {
+		/* nothing left to do */
+	}
+	_exit(127);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/* Closes every fd from 3 up except keep. */
+static void close_other_fds(int keep)
+{
+	if (keep > 3)
+		close_range(3, (unsigned)keep - 1, 0);
+	close_range((unsigned)keep + 1, ~0U, 0);
+}
+
+void child_exec(const struct child_plan *plan, int report_fd)
+{
+	sigset_t all;
+
+	/* Handlers the parent installed (and SIG_IGN, which survives exec)
+	 * go back to default; the parent blocked every signal around fork, so
+	 * none of its handlers can run here before this. */
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&all);
+	if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+		fail(report_fd, CHILD_STAGE_SIGNALS, 0);
+
+	/* Own session and process group: a group kill reaches all of the
+	 * service's processes, and nothing of svd's terminal. */
+	if (setsid() < 0)
+		fail(report_fd, CHILD_STAGE_SETSID, 0);
+
+	if (dup2(plan->stdin_fd, 0) < 0 || dup2(plan->stdout_fd, 1) < 0 ||
+	    dup2(plan->stderr_fd, 2) < 0)
+		fail(report_fd, CHILD_STAGE_STDIO, 0);
+	/* Every fd of svd is O_CLOEXEC already; this also catches any fd a
+	 * library opened without it. */
+	close_other_fds(report_fd);
+
+	if (plan->set_nice && setpriority(PRIO_PROCESS, 0, plan->nice) < 0)
+		fail(report_fd, CHILD_STAGE_NICE, 0);
+	for (size_t i = 0; i < plan->limit_count; i++) {
+		struct rlimit rl = {.rlim_cur = plan->limits[i].soft,
+				    .rlim_max = plan->limits[i].hard};
+		if (setrlimit(plan->limits[i].resource, &rl) < 0)
+			fail(report_fd, CHILD_STAGE_RLIMIT, (int)i);
+	}
+	if (plan->oom_score_adj &&
+	    write_file("/proc/self/oom_score_adj", plan->oom_score_adj) < 0)
+		fail(report_fd, CHILD_STAGE_OOM, 0);
+
+	/* Groups before gid before uid: after setuid there is no right left
+	 * to change the others. */
+	if (plan->set_groups && setgroups(plan->group_count, plan->groups) < 0)
+		fail(report_fd, CHILD_STAGE_GROUPS, 0);
+	if (plan->set_gid && setgid(plan->gid) < 0)
+		fail(report_fd, CHILD_STAGE_SETGID, 0);
+	if (plan->set_uid && setuid(plan->uid) < 0)
+		fail(report_fd, CHILD_STAGE_SETUID, 0);
+
+	umask(plan->umask);
+	/* After setuid: the directory must be usable by the service's user. */
+	if (chdir(plan->chdir) < 0)
+		fail(report_fd, CHILD_STAGE_CHDIR, 0);
+
+	execve(plan->path, plan->argv, plan->envp);
+	fail(report_fd, CHILD_STAGE_EXEC, 0);
+}

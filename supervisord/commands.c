@@ -1,0 +1,536 @@
+/*
+ * commands.c - the control verbs (see commands.h and docs/protocol.md).
+ *
+ * Replies are built from the services' current state at the time of the
+ * reply, field by field; nothing here writes service state except through
+ * the service_* requests.
+ */
+#include "config.h"
+
+#include "commands.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "control.h"
+#include "log.h"
+#include "proto.h"
+#include "svd.h"
+#include "units.h"
+
+enum waiter_kind {
+	WAIT_UP,   /* start, restart: running or done, or a failure */
+	WAIT_DOWN, /* stop: nothing of it runs any more */
+};
+
+struct pending;
+
+struct waiter {
+	struct waiter *prev, *next; /* in slot->waiters */
+	struct slot *slot;
+	struct pending *pending;
+	enum waiter_kind kind;
+	bool resolved;
+};
+
+/* A request waiting for its services (or for the shutdown). */
+struct pending {
+	struct svd *svd;
+	struct conn *conn;
+	struct pending *next_shutdown;
+	struct waiter *waiters;
+	size_t count;
+	size_t remaining;
+	int exit_code;
+	struct proto_buf failures; /* "web: exited 1; db: ..." */
+	const char *verb;
+};
+
+static void unlink_waiter(struct waiter *w)
+{
+	if (!w->slot)
+		return;
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		w->slot->waiters = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	w->slot = NULL;
+}
+
+static void pending_free(struct pending *p)
+{
+	for (size_t i = 0; i < p->count; i++)
+		unlink_waiter(&p->waiters[i]);
+	free(p->waiters);
+	proto_buf_free(&p->failures);
+	free(p);
+}
+
+static void pending_reply(struct pending *p)
+{
+	struct conn *c = p->conn;
+
+	conn_set_data(c, NULL);
+	if (p->exit_code == 0)
+		conn_ok(c, "%s", "");
+	else
+		conn_error(c, p->exit_code, "%s",
+			   p->failures.data ? p->failures.data : "failed");
+	pending_free(p);
+}
+
+static void record(struct pending *p, struct slot *slot, bool ok)
+{
+	struct service *svc = &slot->svc;
+	struct proto_buf item = {0};
+
+	proto_buf_adds(&item, "item");
+	proto_buf_field(&item, "name", svc->def->name);
+	proto_buf_field(&item, "result", ok ? "ok" : "failed");
+	proto_buf_field(&item, "state", service_state_name(svc->state));
+	proto_buf_field(&item, "reason", svc->reason);
+	proto_buf_adds(&item, "\n");
+	if (item.data)
+		conn_write(p->conn, item.data, item.len);
+	proto_buf_free(&item);
+	if (!ok) {
+		p->exit_code = PROTO_EXIT_FAILED;
+		proto_buf_addf(&p->failures, "%s%s %s: %s", p->failures.len ? "; " : "",
+			       svc->def->name, service_state_name(svc->state),
+			       svc->reason);
+	}
+}
+
+/* Decides a waiter if its service's state allows; true if resolved. */
+static bool check_waiter(struct waiter *w)
+{
+	struct service *svc = &w->slot->svc;
+
+	switch (w->kind) {
+	case WAIT_UP:
+		switch (svc->state) {
+		case SERVICE_RUNNING:
+		case SERVICE_DONE:
+			record(w->pending, w->slot, true);
+			return true;
+		case SERVICE_FAILED:
+		case SERVICE_BACKOFF:
+		case SERVICE_STOPPED:
+			record(w->pending, w->slot, false);
+			return true;
+		case SERVICE_STARTING:
+		case SERVICE_STOPPING:
+			return false;
+		}
+		return false;
+	case WAIT_DOWN:
+		if (svc->phase != PHASE_NONE)
+			return false;
+		record(w->pending, w->slot, true);
+		return true;
+	}
+	return false;
+}
+
+static void resolve(struct waiter *w)
+{
+	struct pending *p = w->pending;
+
+	w->resolved = true;
+	unlink_waiter(w);
+	if (--p->remaining == 0)
+		pending_reply(p);
+}
+
+void commands_service_changed(struct svd *svd, struct slot *slot)
+{
+	(void)svd;
+	/* resolve() may free the pending request and with it w and w->next;
+	 * restart from the head each time one is resolved. */
+	for (struct waiter *w = slot->waiters; w;) {
+		if (check_waiter(w)) {
+			resolve(w);
+			w = slot->waiters;
+		} else {
+			w = w->next;
+		}
+	}
+}
+
+void commands_cancel(struct svd *svd, struct conn *c)
+{
+	struct pending *p = conn_get_data(c);
+	struct pending **link;
+
+	if (!p)
+		return;
+	for (link = &svd->shutdown_pending; *link; link = &(*link)->next_shutdown) {
+		if (*link == p) {
+			*link = p->next_shutdown;
+			break;
+		}
+	}
+	conn_set_data(c, NULL);
+	pending_free(p);
+}
+
+void commands_shutdown_done(struct svd *svd)
+{
+	while (svd->shutdown_pending) {
+		struct pending *p = svd->shutdown_pending;
+		svd->shutdown_pending = p->next_shutdown;
+		pending_reply(p);
+	}
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static struct pending *pending_new(struct svd *svd, struct conn *c, size_t count,
+				   const char *verb)
+{
+	struct pending *p = calloc(1, sizeof *p);
+
+	if (!p)
+		return NULL;
+	p->waiters = calloc(count ? count : 1, sizeof *p->waiters);
+	if (!p->waiters) {
+		free(p);
+		return NULL;
+	}
+	p->svd = svd;
+	p->conn = c;
+	p->count = count;
+	p->remaining = count;
+	p->verb = verb;
+	return p;
+}
+
+/* Resolves names to slots; on an unknown name replies (exit 4) and
+ * returns NULL. */
+static struct slot **find_all(struct svd *svd, struct conn *c, char **names, int n)
+{
+	struct slot **slots = calloc((size_t)n + 1, sizeof *slots);
+
+	if (!slots) {
+		conn_error(c, PROTO_EXIT_FAILED, "out of memory");
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		slots[i] = svd_find(svd, names[i]);
+		if (!slots[i]) {
+			conn_error(c, PROTO_EXIT_NO_SUCH_SERVICE, "no such service: %s",
+				   names[i]);
+			free(slots);
+			return NULL;
+		}
+	}
+	return slots;
+}
+
+static bool need_names(struct conn *c, const char *verb, int n)
+{
+	if (n > 0)
+		return true;
+	conn_error(c, PROTO_EXIT_USAGE, "%s needs at least one service name", verb);
+	return false;
+}
+
+/* Registers one waiter per slot and answers at once if all are decided. */
+static void wait_for(struct svd *svd, struct conn *c, struct slot **slots, int n,
+		     enum waiter_kind kind, const char *verb)
+{
+	struct pending *p = pending_new(svd, c, (size_t)n, verb);
+
+	if (!p) {
+		conn_error(c, PROTO_EXIT_FAILED, "out of memory");
+		return;
+	}
+	conn_set_data(c, p);
+	for (int i = 0; i < n; i++) {
+		struct waiter *w = &p->waiters[i];
+		w->slot = slots[i];
+		w->pending = p;
+		w->kind = kind;
+		w->next = slots[i]->waiters;
+		if (w->next)
+			w->next->prev = w;
+		slots[i]->waiters = w;
+	}
+	/* Some may be decided already (start of a running service). */
+	for (int i = 0; i < n; i++) {
+		struct waiter *w = &p->waiters[i];
+		bool last = p->remaining == 1;
+		if (!w->resolved && check_waiter(w)) {
+			resolve(w);
+			if (last)
+				return; /* p is gone */
+		}
+	}
+}
+
+/* ---- verbs --------------------------------------------------------------- */
+
+static void cmd_start(struct svd *svd, struct conn *c, char **args, int n)
+{
+	struct slot **slots;
+
+	if (!need_names(c, "start", n) || !(slots = find_all(svd, c, args, n)))
+		return;
+	if (svd->shutting_down) {
+		conn_error(c, PROTO_EXIT_FAILED, "svd is shutting down");
+		free(slots);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		slots[i]->svc.held = false;
+		service_start(&slots[i]->svc, "svctl start");
+	}
+	wait_for(svd, c, slots, n, WAIT_UP, "start");
+	free(slots);
+}
+
+static void cmd_stop(struct svd *svd, struct conn *c, char **args, int n)
+{
+	struct slot **slots;
+
+	if (!need_names(c, "stop", n) || !(slots = find_all(svd, c, args, n)))
+		return;
+	for (int i = 0; i < n; i++) {
+		/* Stays stopped until svctl start, whatever its start-on. */
+		slots[i]->svc.held = true;
+		service_stop(&slots[i]->svc, "svctl stop");
+	}
+	wait_for(svd, c, slots, n, WAIT_DOWN, "stop");
+	free(slots);
+}
+
+static void cmd_restart(struct svd *svd, struct conn *c, char **args, int n)
+{
+	struct slot **slots;
+
+	if (!need_names(c, "restart", n) || !(slots = find_all(svd, c, args, n)))
+		return;
+	if (svd->shutting_down) {
+		conn_error(c, PROTO_EXIT_FAILED, "svd is shutting down");
+		free(slots);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		slots[i]->svc.held = false;
+		service_restart(&slots[i]->svc, "svctl restart");
+	}
+	wait_for(svd, c, slots, n, WAIT_UP, "restart");
+	free(slots);
+}
+
+/* Sends sig to the main process of each; not running is a failure. */
+static void signal_each(struct conn *c, struct slot **slots, int n, int sig,
+			const char *verb)
+{
+	struct proto_buf failures = {0};
+
+	for (int i = 0; i < n; i++) {
+		struct service *svc = &slots[i]->svc;
+		if (svc->pid <= 0) {
+			proto_buf_addf(&failures, "%s%s is not running (%s)",
+				       failures.len ? "; " : "", svc->def->name,
+				       service_state_name(svc->state));
+			continue;
+		}
+		if (kill(svc->pid, sig) < 0) {
+			proto_buf_addf(&failures, "%s%s: kill %d: %m",
+				       failures.len ? "; " : "", svc->def->name,
+				       (int)svc->pid);
+			continue;
+		}
+		log_msg(LOG_LEVEL_INFO, "%s: %s: sent SIG%s to pid %d", svc->def->name,
+			verb, units_signal_name(sig) ? units_signal_name(sig) : "?",
+			(int)svc->pid);
+	}
+	if (failures.len)
+		conn_error(c, PROTO_EXIT_FAILED, "%s", failures.data);
+	else if (failures.failed)
+		conn_error(c, PROTO_EXIT_FAILED, "out of memory");
+	else
+		conn_ok(c, "%s", "");
+	proto_buf_free(&failures);
+}
+
+static void cmd_reload(struct svd *svd, struct conn *c, char **args, int n)
+{
+	struct slot **slots;
+
+	if (!need_names(c, "reload", n) || !(slots = find_all(svd, c, args, n)))
+		return;
+	/* reload-signal differs per service: one at a time. */
+	struct proto_buf failures = {0};
+	for (int i = 0; i < n; i++) {
+		struct service *svc = &slots[i]->svc;
+		if (svc->pid <= 0 || kill(svc->pid, svc->def->reload_signal) < 0) {
+			proto_buf_addf(&failures, "%s%s is not running (%s)",
+				       failures.len ? "; " : "", svc->def->name,
+				       service_state_name(svc->state));
+			continue;
+		}
+		log_msg(LOG_LEVEL_INFO, "%s: reload: sent signal %d to pid %d",
+			svc->def->name, svc->def->reload_signal, (int)svc->pid);
+	}
+	if (failures.len)
+		conn_error(c, PROTO_EXIT_FAILED, "%s", failures.data);
+	else
+		conn_ok(c, "%s", "");
+	proto_buf_free(&failures);
+	free(slots);
+}
+
+static void cmd_signal(struct svd *svd, struct conn *c, char **args, int n)
+{
+	struct slot **slots;
+	int sig;
+
+	if (n != 2) {
+		conn_error(c, PROTO_EXIT_USAGE, "signal needs a service name and a signal");
+		return;
+	}
+	if (units_parse_signal(args[1], &sig) < 0) {
+		conn_error(c, PROTO_EXIT_USAGE, "unknown signal \"%s\"", args[1]);
+		return;
+	}
+	if (!(slots = find_all(svd, c, args, 1)))
+		return;
+	signal_each(c, slots, 1, sig, "signal");
+	free(slots);
+}
+
+static void status_item(struct conn *c, const struct slot *slot, int64_t now)
+{
+	const struct service *svc = &slot->svc;
+	const struct service_def *def = svc->def;
+	struct proto_buf item = {0};
+	char text[64];
+
+	proto_buf_adds(&item, "item");
+	proto_buf_field(&item, "name", def->name);
+	proto_buf_field(&item, "state", service_state_name(svc->state));
+	proto_buf_fieldf(&item, "pid", "%d", (int)svc->pid);
+	proto_buf_fieldf(&item, "uptime_ms", "%lld",
+			 svc->state == SERVICE_RUNNING && svc->started_ms
+				 ? (long long)(now - svc->started_ms) : 0LL);
+	proto_buf_fieldf(&item, "since_ms", "%lld", (long long)(now - svc->state_ms));
+	proto_buf_fieldf(&item, "restarts", "%u", svc->restarts);
+	service_exit_text(&svc->last_exit, text, sizeof text);
+	proto_buf_field(&item, "last_exit", text);
+	proto_buf_field(&item, "description", def->description ? def->description : "");
+	proto_buf_field(&item, "reason", svc->reason);
+	proto_buf_field(&item, "goal", svc->goal == GOAL_START ? "start" : "stop");
+	proto_buf_fieldf(&item, "held", "%d", svc->held ? 1 : 0);
+	proto_buf_adds(&item, "\n");
+	if (item.data)
+		conn_write(c, item.data, item.len);
+	proto_buf_free(&item);
+}
+
+static void cmd_status(struct svd *svd, struct conn *c, char **args, int n)
+{
+	int64_t now = svd->sys.now_ms(svd->sys.ctx);
+	struct slot **slots;
+	struct proto_buf down = {0};
+
+	if (n == 0) {
+		for (size_t i = 0; i < svd->slot_count; i++)
+			status_item(c, svd->slots[i], now);
+		conn_ok(c, "%s", "");
+		return;
+	}
+	if (!(slots = find_all(svd, c, args, n)))
+		return;
+	for (int i = 0; i < n; i++) {
+		enum service_state s = slots[i]->svc.state;
+		status_item(c, slots[i], now);
+		if (s != SERVICE_RUNNING && s != SERVICE_DONE)
+			proto_buf_addf(&down, "%s%s is %s", down.len ? "; " : "",
+				       slots[i]->svc.def->name, service_state_name(s));
+	}
+	if (down.len)
+		conn_error(c, PROTO_EXIT_NOT_RUNNING, "%s", down.data);
+	else
+		conn_ok(c, "%s", "");
+	proto_buf_free(&down);
+	free(slots);
+}
+
+static void cmd_shutdown(struct svd *svd, struct conn *c, char **args, int n)
+{
+	struct pending *p;
+
+	(void)args;
+	if (n != 0) {
+		conn_error(c, PROTO_EXIT_USAGE, "shutdown takes no arguments");
+		return;
+	}
+	p = pending_new(svd, c, 0, "shutdown");
+	if (!p) {
+		conn_error(c, PROTO_EXIT_FAILED, "out of memory");
+		return;
+	}
+	conn_set_data(c, p);
+	p->next_shutdown = svd->shutdown_pending;
+	svd->shutdown_pending = p;
+	svd_shutdown(svd, "svctl shutdown");
+}
+
+static void cmd_log_level(struct svd *svd, struct conn *c, char **args, int n)
+{
+	int level;
+
+	(void)svd;
+	if (n != 1 || (level = log_level_parse(args[0])) < 0) {
+		conn_error(c, PROTO_EXIT_USAGE,
+			   "log-level needs one of error, warning, info, debug");
+		return;
+	}
+	log_set_level((enum log_level)level);
+	log_msg(LOG_LEVEL_INFO, "log level set to %s", args[0]);
+	conn_ok(c, "%s", "");
+}
+
+static void cmd_version(struct svd *svd, struct conn *c, char **args, int n)
+{
+	(void)svd;
+	(void)args;
+	(void)n;
+	conn_ok(c, "svd %s", PACKAGE_VERSION);
+}
+
+static const struct {
+	const char *verb;
+	void (*handler)(struct svd *svd, struct conn *c, char **args, int n);
+} verbs[] = {
+	{"start", cmd_start},
+	{"stop", cmd_stop},
+	{"restart", cmd_restart},
+	{"reload", cmd_reload},
+	{"signal", cmd_signal},
+	{"status", cmd_status},
+	{"shutdown", cmd_shutdown},
+	{"log-level", cmd_log_level},
+	{"version", cmd_version},
+};
+
+void commands_dispatch(struct svd *svd, struct conn *c, char **words, int count)
+{
+	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+		if (strcmp(words[0], verbs[i].verb) == 0) {
+			log_msg(LOG_LEVEL_DEBUG, "control: uid %u: %s", (unsigned)conn_uid(c),
+				words[0]);
+			verbs[i].handler(svd, c, words + 1, count - 1);
+			return;
+		}
+	}
+	conn_error(c, PROTO_EXIT_USAGE, "unknown command \"%.40s\"", words[0]);
+}

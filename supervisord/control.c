@@ -1,0 +1,470 @@
+/*
+ * control.c - the control socket (see control.h): accept, check the peer,
+ * read one bounded request, hand it to commands.c, write the reply without
+ * ever blocking the loop, close.
+ */
+#include "config.h"
+
+#include "control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "log.h"
+#include "proto.h"
+#include "svd.h"
+
+struct conn {
+	struct svd *svd;
+	struct conn *prev, *next;
+	int fd;
+	uid_t uid;
+	ev_io io;
+	ev_timer timeout;
+	char request[PROTO_REQUEST_MAX + 1];
+	size_t request_len;
+	bool dispatched;   /* a request was handed to commands.c */
+	bool finished;     /* the final line is queued: close once sent */
+	struct proto_buf out;
+	size_t out_sent;
+	void *data;
+};
+
+struct control {
+	int fd;
+	ev_io io;
+	char *path;
+	struct conn *conns;
+	size_t conn_count;
+};
+
+static void conn_free(struct conn *c)
+{
+	struct control *ctl = c->svd->control;
+
+	commands_cancel(c->svd, c);
+	ev_io_stop(c->svd->loop, &c->io);
+	ev_timer_stop(c->svd->loop, &c->timeout);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ctl->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	ctl->conn_count--;
+	proto_buf_free(&c->out);
+	free(c);
+}
+
+/* Watches for what the connection waits for next: the request, room to
+ * write the reply, or (while a command is pending) the peer hanging up. */
+static void conn_update(struct conn *c)
+{
+	int events = EV_READ;
+
+	if (c->out.len > c->out_sent)
+		events |= EV_WRITE;
+	ev_io_stop(c->svd->loop, &c->io);
+	ev_io_set(&c->io, c->fd, events);
+	ev_io_start(c->svd->loop, &c->io);
+}
+
+static void conn_flush(struct conn *c)
+{
+	while (c->out_sent < c->out.len) {
+		ssize_t n = send(c->fd, c->out.data + c->out_sent,
+				 c->out.len - c->out_sent, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0) {
+			log_msg(LOG_LEVEL_DEBUG, "control: reply to uid %u lost: %s",
+				(unsigned)c->uid, strerror(errno));
+			conn_free(c);
+			return;
+		}
+		c->out_sent += (size_t)n;
+	}
+	if (c->out_sent == c->out.len) {
+		c->out_sent = c->out.len = 0;
+		if (c->finished) {
+			conn_free(c);
+			return;
+		}
+	}
+	conn_update(c);
+}
+
+void conn_write(struct conn *c, const char *data, size_t len)
+{
+	if (c->finished)
+		return;
+	proto_buf_add(&c->out, data, len);
+	if (c->out.failed || c->out.len - c->out_sent > CONTROL_OUTPUT_MAX) {
+		/* The peer reads too slowly (or memory ran out): rather than
+		 * grow without bound, give up on this client. */
+		log_msg(LOG_LEVEL_WARNING, "control: dropping a client of uid %u: "
+			"its reply exceeds %u bytes unread", (unsigned)c->uid,
+			CONTROL_OUTPUT_MAX);
+		c->out.len = c->out_sent = 0;
+		c->finished = true;
+	}
+}
+
+static void finish(struct conn *c, struct proto_buf *line)
+{
+	conn_write(c, line->data ? line->data : "error 1 out of memory\n",
+		   line->data ? line->len : strlen("error 1 out of memory\n"));
+	proto_buf_free(line);
+	c->finished = true;
+	conn_flush(c);
+}
+
+void conn_ok(struct conn *c, const char *fmt, ...)
+{
+	struct proto_buf line = {0};
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	proto_buf_adds(&line, "ok");
+	if (text && *text) {
+		proto_buf_adds(&line, " ");
+		proto_buf_add_escaped(&line, text);
+	}
+	proto_buf_adds(&line, "\n");
+	free(text);
+	finish(c, &line);
+}
+
+void conn_error(struct conn *c, int code, const char *fmt, ...)
+{
+	struct proto_buf line = {0};
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	proto_buf_addf(&line, "error %d ", code);
+	proto_buf_add_escaped(&line, text ? text : "out of memory");
+	proto_buf_adds(&line, "\n");
+	free(text);
+	finish(c, &line);
+}
+
+void *conn_get_data(const struct conn *c)
+{
+	return c->data;
+}
+
+void conn_set_data(struct conn *c, void *data)
+{
+	c->data = data;
+}
+
+uid_t conn_uid(const struct conn *c)
+{
+	return c->uid;
+}
+
+static void on_request(struct conn *c)
+{
+	char *words[PROTO_ARGS_MAX + 2];
+	int count;
+
+	c->dispatched = true;
+	ev_timer_stop(c->svd->loop, &c->timeout);
+	for (size_t i = 0; i < c->request_len; i++) {
+		unsigned char ch = (unsigned char)c->request[i];
+		if (ch < 0x20 || ch == 0x7f) {
+			conn_error(c, PROTO_EXIT_USAGE,
+				   "malformed request: control character 0x%02x", ch);
+			return;
+		}
+	}
+	count = proto_split(c->request, words, PROTO_ARGS_MAX + 2);
+	if (count < 2) {
+		conn_error(c, PROTO_EXIT_USAGE, "malformed request: expected "
+			   "\"%s VERB [ARG]...\"", PROTO_VERSION);
+		return;
+	}
+	if (strcmp(words[0], PROTO_VERSION) != 0) {
+		conn_error(c, PROTO_EXIT_USAGE, "unsupported protocol \"%.20s\": "
+			   "this svd speaks %s", words[0], PROTO_VERSION);
+		return;
+	}
+	for (int i = 1; i < count; i++) {
+		if (!proto_unescape(words[i])) {
+			conn_error(c, PROTO_EXIT_USAGE, "malformed request: bad escape");
+			return;
+		}
+	}
+	commands_dispatch(c->svd, c, words + 1, count - 1);
+}
+
+static void read_request(struct conn *c)
+{
+	char buf[1024];
+	ssize_t n;
+
+	n = recv(c->fd, buf, sizeof buf, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* The peer went away (possibly while its command waits). */
+		conn_free(c);
+		return;
+	}
+	if (c->dispatched)
+		return; /* one request per connection: the rest is ignored */
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			c->request[c->request_len] = '\0';
+			on_request(c);
+			return;
+		}
+		if (c->request_len == PROTO_REQUEST_MAX) {
+			c->dispatched = true;
+			conn_error(c, PROTO_EXIT_USAGE, "request longer than %d bytes",
+				   PROTO_REQUEST_MAX);
+			return;
+		}
+		c->request[c->request_len++] = buf[i];
+	}
+}
+
+static void on_conn_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	if (revents & EV_WRITE) {
+		conn_flush(c);
+		return; /* c may be gone */
+	}
+	if (revents & EV_READ)
+		read_request(c);
+}
+
+static void on_conn_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	c->dispatched = true;
+	conn_error(c, PROTO_EXIT_USAGE, "no complete request within %.0f s",
+		   CONTROL_REQUEST_TIMEOUT);
+}
+
+static bool in_group(uid_t uid, gid_t gid)
+{
+	struct passwd *pw = getpwuid(uid);
+	gid_t groups[256];
+	int n = 256;
+
+	if (!pw)
+		return false;
+	if (pw->pw_gid == gid)
+		return true;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+static bool peer_allowed(const struct svd *svd, const struct ucred *cred)
+{
+	if (cred->uid == 0 || cred->uid == geteuid())
+		return true;
+	return svd->opts->has_socket_gid &&
+	       (cred->gid == svd->opts->socket_gid ||
+		in_group(cred->uid, svd->opts->socket_gid));
+}
+
+static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct svd *svd = w->data;
+	struct control *ctl = svd->control;
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	struct conn *c;
+	int fd;
+
+	(void)revents;
+	fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_msg(LOG_LEVEL_WARNING, "control: unable to accept on %s: %s",
+				ctl->path, strerror(errno));
+		return;
+	}
+	c = calloc(1, sizeof *c);
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->svd = svd;
+	c->fd = fd;
+	c->next = ctl->conns;
+	if (ctl->conns)
+		ctl->conns->prev = c;
+	ctl->conns = c;
+	ctl->conn_count++;
+	ev_io_init(&c->io, on_conn_io, fd, EV_READ);
+	c->io.data = c;
+	ev_timer_init(&c->timeout, on_conn_timeout, CONTROL_REQUEST_TIMEOUT, 0);
+	c->timeout.data = c;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		c->dispatched = true;
+		conn_error(c, PROTO_EXIT_UNREACHABLE, "unable to identify the peer: %s",
+			   strerror(errno));
+		return;
+	}
+	c->uid = cred.uid;
+	if (!peer_allowed(svd, &cred)) {
+		log_msg(LOG_LEVEL_WARNING, "control: refused uid %u (pid %d)",
+			(unsigned)cred.uid, (int)cred.pid);
+		c->dispatched = true;
+		conn_error(c, PROTO_EXIT_UNREACHABLE, "permission denied: uid %u may "
+			   "not control svd (allowed: root, uid %u%s)",
+			   (unsigned)cred.uid, (unsigned)geteuid(),
+			   svd->opts->has_socket_gid ? ", --socket-group members" : "");
+		return;
+	}
+	if (ctl->conn_count > CONTROL_MAX_CONNECTIONS) {
+		c->dispatched = true;
+		conn_error(c, PROTO_EXIT_FAILED, "too many connections (%d): try again",
+			   CONTROL_MAX_CONNECTIONS);
+		return;
+	}
+	ev_io_start(loop, &c->io);
+	ev_timer_start(loop, &c->timeout);
+}
+
+static int make_parent_dir(const char *path)
+{
+	char *copy = strdup(path);
+	char *slash;
+	int rc = 0;
+
+	if (!copy)
+		return -1;
+	slash = strrchr(copy, '/');
+	if (slash && slash != copy) {
+		*slash = '\0';
+		for (char *p = copy + 1; *p; p++) {
+			if (*p != '/')
+				continue;
+			*p = '\0';
+			if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+				rc = -1;
+			*p = '/';
+		}
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			rc = -1;
+	}
+	free(copy);
+	return rc;
+}
+
+int control_open(struct svd *svd)
+{
+	const char *path = svd->opts->socket_path;
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct control *ctl;
+	int fd;
+
+	if (strlen(path) >= sizeof addr.sun_path) {
+		log_msg(LOG_LEVEL_ERROR, "unable to listen on %s: path longer than %zu bytes",
+			path, sizeof addr.sun_path - 1);
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	if (make_parent_dir(path) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "unable to create the directory of %s: %s",
+			path, strerror(errno));
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_msg(LOG_LEVEL_ERROR, "unable to create a socket: %s", strerror(errno));
+		return -1;
+	}
+	/* A socket file left by an svd that died: replace it, unless another
+	 * svd still answers on it. */
+	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0) {
+		log_msg(LOG_LEVEL_ERROR, "unable to listen on %s: another svd is "
+			"running there", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 ||
+	    chmod(path, 0660) < 0 ||
+	    (svd->opts->has_socket_gid &&
+	     chown(path, (uid_t)-1, svd->opts->socket_gid) < 0) ||
+	    listen(fd, 128) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "unable to listen on %s: %s", path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	ctl = calloc(1, sizeof *ctl);
+	if (!ctl || !(ctl->path = strdup(path))) {
+		free(ctl);
+		close(fd);
+		return -1;
+	}
+	ctl->fd = fd;
+	ev_io_init(&ctl->io, on_accept, fd, EV_READ);
+	ctl->io.data = svd;
+	ev_io_start(svd->loop, &ctl->io);
+	svd->control = ctl;
+	log_msg(LOG_LEVEL_INFO, "listening on %s", path);
+	return 0;
+}
+
+void control_close(struct svd *svd)
+{
+	struct control *ctl = svd->control;
+
+	if (!ctl)
+		return;
+	ev_io_stop(svd->loop, &ctl->io);
+	close(ctl->fd);
+	unlink(ctl->path);
+	while (ctl->conns) {
+		struct conn *c = ctl->conns;
+		/* Last chance for a reply (shutdown's "ok"): one try. */
+		if (c->out.len > c->out_sent)
+			(void)!send(c->fd, c->out.data + c->out_sent,
+				    c->out.len - c->out_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+		conn_free(c);
+	}
+	free(ctl->path);
+	free(ctl);
+	svd->control = NULL;
+}

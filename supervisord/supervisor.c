@@ -1,0 +1,537 @@
+/*
+ * supervisor.c - the daemon around the state machines: loads the services,
+ * implements struct service_sys on top of libev and the kernel (fork via
+ * spawn.c, kill, timers, reaping), and runs what must happen after state
+ * changes (conditions, waiting clients, shutdown progress).
+ *
+ * Reaping: svd is a child subreaper, so every orphan below it is reparented
+ * to it. One catch-all libev child watcher reaps every child; a pid svd
+ * started maps to its service through svd->pids, anything else is an
+ * orphan, which may have been the last leftover of a stopping service.
+ */
+#include "config.h"
+
+#include "svd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "cond.h"
+#include "control.h"
+#include "leftovers.h"
+#include "log.h"
+#include "spawn.h"
+#include "units.h"
+
+static struct slot *slot_of(struct service *svc)
+{
+	return svc->owner;
+}
+
+/* ---- struct service_sys --------------------------------------------------- */
+
+static int64_t sys_now_ms(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sys_log(void *ctx, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)ctx;
+	va_start(ap, fmt);
+	log_vmsg((enum log_level)level, fmt, ap);
+	va_end(ap);
+}
+
+static int sys_kill(void *ctx, pid_t pid, int sig)
+{
+	(void)ctx;
+	if (kill(pid, sig) == 0)
+		return 0;
+	if (errno != ESRCH)
+		log_msg(LOG_LEVEL_WARNING, "unable to send signal %d to %s %d: %s", sig,
+			pid < 0 ? "process group" : "pid", (int)(pid < 0 ? -pid : pid),
+			strerror(errno));
+	return -1;
+}
+
+static int sys_leftovers(void *ctx, struct service *svc, int sig)
+{
+	struct svd *svd = ctx;
+
+	return leftovers_signal(svd->self, svc->pgid, svc->def->name, &svd->pids, sig);
+}
+
+static void sys_timer_start(void *ctx, struct service *svc, int64_t ms)
+{
+	struct svd *svd = ctx;
+	struct slot *slot = slot_of(svc);
+
+	ev_timer_stop(svd->loop, &slot->timer);
+	ev_timer_set(&slot->timer, (double)ms / 1000.0, 0.0);
+	ev_timer_start(svd->loop, &slot->timer);
+}
+
+static void sys_timer_stop(void *ctx, struct service *svc)
+{
+	struct svd *svd = ctx;
+
+	ev_timer_stop(svd->loop, &slot_of(svc)->timer);
+}
+
+static void sys_changed(void *ctx, struct service *svc, enum service_state old)
+{
+	struct svd *svd = ctx;
+	struct slot *slot = slot_of(svc);
+
+	(void)old;
+	if (slot->queued)
+		return;
+	if (svd->changed_count == svd->changed_cap) {
+		size_t cap = svd->changed_cap ? svd->changed_cap * 2 : 64;
+		struct slot **list = realloc(svd->changed, cap * sizeof *list);
+		if (!list) {
+			log_msg(LOG_LEVEL_ERROR, "out of memory queueing a change of %s",
+				svc->def->name);
+			return;
+		}
+		svd->changed = list;
+		svd->changed_cap = cap;
+	}
+	slot->queued = true;
+	svd->changed[svd->changed_count++] = slot;
+}
+
+/* Where the service's stdout and stderr go (until per-service log pipes). */
+static int open_output(struct svd *svd, const struct service_def *def,
+		       char *why, size_t size)
+{
+	char path[4096];
+	int fd;
+
+	switch (def->console) {
+	case CONSOLE_NULL:
+		return dup(svd->devnull_fd);
+	case CONSOLE_INHERIT:
+		return dup(STDOUT_FILENO);
+	case CONSOLE_LOG:
+		break;
+	}
+	if (def->log.file && def->log.file[0] == '/')
+		snprintf(path, sizeof path, "%s", def->log.file);
+	else if (def->log.file)
+		snprintf(path, sizeof path, "%s/%s", svd->opts->log_dir, def->log.file);
+	else
+		snprintf(path, sizeof path, "%s/%s.log", svd->opts->log_dir, def->name);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0)
+		snprintf(why, size, "log file %s: %s", path, strerror(errno));
+	return fd;
+}
+
+static void on_report(struct ev_loop *loop, ev_io *w, int revents);
+
+static pid_t sys_spawn(void *ctx, struct service *svc, enum service_proc proc,
+		       char *why, size_t size)
+{
+	struct svd *svd = ctx;
+	struct slot *slot = slot_of(svc);
+	char code[48], state[48];
+	char *extra[3] = {NULL, NULL, NULL};
+	struct spawn_request req = {
+		.def = svc->def,
+		.proc = proc,
+		.extra_env = extra,
+		.stdin_fd = svd->devnull_fd,
+	};
+	int out, report_fd = -1;
+	pid_t pid;
+
+	if (proc == PROC_ON_FAILURE) {
+		const char *name = units_signal_name(svc->last_exit.code);
+		if (svc->last_exit.valid && svc->last_exit.signaled)
+			snprintf(code, sizeof code, "SVD_EXIT_SIGNAL=%s", name ? name : "?");
+		else
+			snprintf(code, sizeof code, "SVD_EXIT_CODE=%d",
+				 svc->last_exit.valid ? svc->last_exit.code : 127);
+		snprintf(state, sizeof state, "SVD_STATE=%s",
+			 service_state_name(svc->state));
+		extra[0] = code;
+		extra[1] = state;
+	}
+	out = open_output(svd, svc->def, why, size);
+	if (out < 0)
+		return -1;
+	req.stdout_fd = req.stderr_fd = out;
+	if (svc->def->console == CONSOLE_INHERIT)
+		req.stderr_fd = STDERR_FILENO;
+	pid = spawn_process(&req, &report_fd, why, size);
+	close(out);
+	if (pid < 0)
+		return -1;
+	if (pidmap_put(&svd->pids, pid, slot) < 0)
+		log_msg(LOG_LEVEL_ERROR, "%s: out of memory tracking pid %d",
+			svc->def->name, (int)pid);
+	if (proc == PROC_MAIN) {
+		slot->report_fd = report_fd;
+		ev_io_set(&slot->report, report_fd, EV_READ);
+		ev_io_start(svd->loop, &slot->report);
+	} else {
+		/* Hooks: how exec went shows in their exit status (127). */
+		close(report_fd);
+	}
+	log_msg(LOG_LEVEL_DEBUG, "%s: %s started, pid %d", svc->def->name,
+		service_proc_name(proc), (int)pid);
+	return pid;
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+static void close_report(struct svd *svd, struct slot *slot)
+{
+	ev_io_stop(svd->loop, &slot->report);
+	close(slot->report_fd);
+	slot->report_fd = -1;
+}
+
+/* Reads the main process's exec report; true once it is decided. */
+static bool take_report(struct svd *svd, struct slot *slot)
+{
+	char why[256];
+
+	switch (spawn_read_report(slot->report_fd, slot->svc.def, why, sizeof why)) {
+	case SPAWN_REPORT_PENDING:
+		return false;
+	case SPAWN_REPORT_EXEC_OK:
+		close_report(svd, slot);
+		service_exec_ok(&slot->svc);
+		return true;
+	case SPAWN_REPORT_FAILED:
+		close_report(svd, slot);
+		service_exec_failed(&slot->svc, why);
+		return true;
+	}
+	return true;
+}
+
+static void on_report(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct slot *slot = w->data;
+
+	(void)loop;
+	(void)revents;
+	take_report(slot->svd, slot);
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct slot *slot = w->data;
+
+	(void)loop;
+	(void)revents;
+	service_timer(&slot->svc);
+}
+
+static void orphan_reaped(struct svd *svd, pid_t pid)
+{
+	log_msg(LOG_LEVEL_DEBUG, "reaped orphan pid %d", (int)pid);
+	for (size_t i = 0; i < svd->slot_count; i++)
+		if (svd->slots[i]->svc.phase == PHASE_CLEANUP)
+			service_leftover_reaped(&svd->slots[i]->svc);
+}
+
+static void on_child(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct svd *svd = w->data;
+	struct slot *slot = pidmap_remove(&svd->pids, w->rpid);
+
+	(void)loop;
+	(void)revents;
+	if (!slot) {
+		orphan_reaped(svd, w->rpid);
+		return;
+	}
+	/* The child is gone, so its report is complete: read it before the
+	 * exit, whichever event libev happened to deliver first. */
+	if (w->rpid == slot->svc.pid && slot->report_fd >= 0 && !take_report(svd, slot))
+		close_report(svd, slot);
+	service_exited(&slot->svc, w->rpid, w->rstatus);
+	/* A leftover of the same service may also have been this pid's. */
+	if (slot->svc.phase == PHASE_CLEANUP)
+		service_leftover_reaped(&slot->svc);
+}
+
+static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct svd *svd = w->data;
+	char reason[32];
+
+	(void)loop;
+	(void)revents;
+	snprintf(reason, sizeof reason, "SIG%s", units_signal_name(w->signum));
+	svd_shutdown(svd, reason);
+}
+
+static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	log_msg(LOG_LEVEL_WARNING, "SIGHUP: reload-config is not supported by this "
+		"svd yet; restart svd to read changed service files");
+}
+
+static bool all_idle(const struct svd *svd)
+{
+	for (size_t i = 0; i < svd->slot_count; i++)
+		if (service_busy(&svd->slots[i]->svc))
+			return false;
+	return true;
+}
+
+void svd_flush(struct svd *svd)
+{
+	/* Handling a change may cause more changes: drain until quiet. */
+	while (svd->changed_count) {
+		struct slot *slot = svd->changed[--svd->changed_count];
+		slot->queued = false;
+		commands_service_changed(svd, slot);
+		cond_changed(svd, slot);
+	}
+	if (svd->shutting_down && all_idle(svd)) {
+		log_msg(LOG_LEVEL_INFO, "every service stopped; exiting");
+		for (size_t i = 0; i < svd->slot_count; i++)
+			if (svd->slots[i]->svc.sigkill_sent)
+				svd->exit_status = 1;
+		commands_shutdown_done(svd);
+		ev_break(svd->loop, EVBREAK_ALL);
+	}
+}
+
+static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	svd_flush(w->data);
+}
+
+void svd_shutdown(struct svd *svd, const char *reason)
+{
+	if (!svd->shutting_down) {
+		log_msg(LOG_LEVEL_INFO, "shutting down (%s): stopping %zu services",
+			reason, svd->slot_count);
+		for (size_t i = 0; i < svd->slot_count; i++)
+			svd->slots[i]->svc.sigkill_sent = false;
+	}
+	svd->shutting_down = true;
+	for (size_t i = 0; i < svd->slot_count; i++) {
+		struct service *svc = &svd->slots[i]->svc;
+		service_stop(svc, reason);
+		if (svc->on_failure_pid)
+			kill(-svc->on_failure_pid, SIGTERM);
+	}
+	/* When nothing runs any more, the flush before the loop next sleeps
+	 * (on_prepare) ends the loop. */
+}
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static int compare_slots(const void *a, const void *b)
+{
+	return strcmp((*(struct slot *const *)a)->svc.def->name,
+		      (*(struct slot *const *)b)->svc.def->name);
+}
+
+struct slot *svd_find(const struct svd *svd, const char *name)
+{
+	size_t lo = 0, hi = svd->slot_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, svd->slots[mid]->svc.def->name);
+		if (c == 0)
+			return svd->slots[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static struct slot *slot_new(struct svd *svd, struct service_def *def, bool in_cycle)
+{
+	struct slot *slot = calloc(1, sizeof *slot);
+
+	if (!slot)
+		return NULL;
+	service_init(&slot->svc, def, &svd->sys, slot);
+	slot->svc.owned_def = def;
+	slot->svd = svd;
+	slot->in_cycle = in_cycle;
+	slot->report_fd = -1;
+	ev_timer_init(&slot->timer, on_timer, 0.0, 0.0);
+	slot->timer.data = slot;
+	ev_init(&slot->report, on_report);
+	slot->report.data = slot;
+	return slot;
+}
+
+static void slot_free(struct svd *svd, struct slot *slot)
+{
+	ev_timer_stop(svd->loop, &slot->timer);
+	if (slot->report_fd >= 0)
+		close_report(svd, slot);
+	service_def_free(slot->svc.owned_def);
+	free(slot->dependents);
+	free(slot);
+}
+
+static int mkdir_p(const char *dir)
+{
+	char *copy = strdup(dir);
+	int rc = 0;
+
+	if (!copy)
+		return -1;
+	for (char *p = copy + 1; *p && rc == 0; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			rc = -1;
+		*p = '/';
+	}
+	if (rc == 0 && mkdir(copy, 0750) < 0 && errno != EEXIST)
+		rc = -1;
+	free(copy);
+	return rc;
+}
+
+static int load_services(struct svd *svd)
+{
+	struct conf_set set;
+
+	if (conf_load(svd->opts->conf_dirs, svd->opts->conf_dir_count, &set) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "unable to load the service files: %s",
+			strerror(errno));
+		conf_set_free(&set);
+		return -1;
+	}
+	for (size_t i = 0; i < set.diags.count; i++) {
+		const struct diag *d = &set.diags.items[i];
+		enum log_level level = d->level == DIAG_ERROR ? LOG_LEVEL_ERROR
+							      : LOG_LEVEL_WARNING;
+		if (d->file && d->line)
+			log_msg(level, "%s:%d: %s", d->file, d->line, d->message);
+		else
+			log_msg(level, "%s%s%s", d->file ? d->file : "",
+				d->file ? ": " : "", d->message);
+	}
+	svd->slots = calloc(set.count + 1, sizeof *svd->slots);
+	if (!svd->slots) {
+		conf_set_free(&set);
+		return -1;
+	}
+	for (size_t i = 0; i < set.count; i++) {
+		struct slot *slot = slot_new(svd, set.defs[i], set.in_cycle[i]);
+		if (!slot) {
+			conf_set_free(&set);
+			return -1;
+		}
+		set.defs[i] = NULL; /* now owned by the slot */
+		svd->slots[svd->slot_count++] = slot;
+	}
+	qsort(svd->slots, svd->slot_count, sizeof *svd->slots, compare_slots);
+	log_msg(LOG_LEVEL_INFO, "loaded %zu services (%zu with errors left out)",
+		set.count, set.rejected);
+	set.count = 0;
+	conf_set_free(&set);
+	return cond_index(svd);
+}
+
+int svd_init(struct svd *svd, struct ev_loop *loop, const struct svd_options *opts)
+{
+	memset(svd, 0, sizeof *svd);
+	svd->loop = loop;
+	svd->opts = opts;
+	svd->self = getpid();
+	svd->sys = (struct service_sys){
+		.ctx = svd,
+		.spawn = sys_spawn,
+		.kill = sys_kill,
+		.leftovers = sys_leftovers,
+		.timer_start = sys_timer_start,
+		.timer_stop = sys_timer_stop,
+		.now_ms = sys_now_ms,
+		.changed = sys_changed,
+		.log = sys_log,
+	};
+	/* Orphans of services (daemons that fork away) are reparented here,
+	 * so they are reaped and can be stopped with their service. */
+	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		log_msg(LOG_LEVEL_WARNING, "unable to become a child subreaper: %s",
+			strerror(errno));
+	/* Writes to a client that went away must fail with EPIPE, not kill
+	 * svd; services get default dispositions back in child.c. */
+	signal(SIGPIPE, SIG_IGN);
+	svd->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (svd->devnull_fd < 0) {
+		log_msg(LOG_LEVEL_ERROR, "unable to open /dev/null: %s", strerror(errno));
+		return -1;
+	}
+	if (mkdir_p(opts->log_dir) < 0)
+		log_msg(LOG_LEVEL_WARNING, "unable to create the log directory %s: %s",
+			opts->log_dir, strerror(errno));
+	if (load_services(svd) < 0)
+		return -1;
+
+	ev_signal_init(&svd->sigterm, on_stop_signal, SIGTERM);
+	ev_signal_init(&svd->sigint, on_stop_signal, SIGINT);
+	ev_signal_init(&svd->sigquit, on_stop_signal, SIGQUIT);
+	ev_signal_init(&svd->sighup, on_sighup, SIGHUP);
+	svd->sigterm.data = svd->sigint.data = svd->sigquit.data = svd->sighup.data = svd;
+	ev_signal_start(loop, &svd->sigterm);
+	ev_signal_start(loop, &svd->sigint);
+	ev_signal_start(loop, &svd->sigquit);
+	ev_signal_start(loop, &svd->sighup);
+	ev_child_init(&svd->child, on_child, 0, 0);
+	svd->child.data = svd;
+	ev_child_start(loop, &svd->child);
+	ev_prepare_init(&svd->flush, on_prepare);
+	svd->flush.data = svd;
+	ev_prepare_start(loop, &svd->flush);
+
+	if (control_open(svd) < 0)
+		return -1;
+	cond_startup(svd);
+	return 0;
+}
+
+void svd_free(struct svd *svd)
+{
+	control_close(svd);
+	for (size_t i = 0; i < svd->slot_count; i++)
+		slot_free(svd, svd->slots[i]);
+	free(svd->slots);
+	free(svd->changed);
+	pidmap_free(&svd->pids);
+	if (svd->devnull_fd >= 0)
+		close(svd->devnull_fd);
+}

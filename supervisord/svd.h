@@ -1,0 +1,87 @@
+/*
+ * svd.h - the daemon's one context, passed to everything that runs on the
+ * event loop: the loop, the options, the services, the control socket.
+ *
+ * Ownership: struct svd owns the slots; each slot owns its service's
+ * runtime state and definition, and the libev watchers that belong to it.
+ * Nothing here is global.
+ */
+#ifndef SVD_SVD_H
+#define SVD_SVD_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "pidmap.h"
+#include "service.h"
+
+struct control;
+struct pending;
+struct waiter;
+
+struct svd_options {
+	const char **conf_dirs;
+	size_t conf_dir_count;
+	const char *socket_path;
+	const char *log_dir;
+	bool has_socket_gid;
+	gid_t socket_gid;
+};
+
+/* One supervised service and what the loop needs for it. */
+struct slot {
+	struct service svc;
+	struct svd *svd;
+	bool in_cycle;        /* member of a dependency cycle: no auto-start */
+	bool start_cond;      /* last value of start-on */
+	bool stop_cond;       /* last value of stop-on */
+	bool queued;          /* in svd->changed, waiting for svd_flush */
+	ev_timer timer;
+	ev_io report;         /* the main process's exec report pipe */
+	int report_fd;
+	struct waiter *waiters;
+	struct slot **dependents; /* slots whose start-on/stop-on name this one */
+	size_t dependent_count;
+};
+
+struct svd {
+	struct ev_loop *loop;
+	const struct svd_options *opts;
+	pid_t self;
+	int devnull_fd;
+
+	struct slot **slots;  /* sorted by name */
+	size_t slot_count;
+	struct pidmap pids;   /* pid -> slot of every process svd started */
+
+	struct service_sys sys;
+	ev_signal sigterm, sigint, sigquit, sighup;
+	ev_child child;
+	ev_prepare flush;     /* runs svd_flush before the loop sleeps */
+
+	struct slot **changed; /* slots whose state changed since the flush */
+	size_t changed_count;
+	size_t changed_cap;
+
+	struct control *control;
+	bool shutting_down;
+	struct pending *shutdown_pending; /* `svctl shutdown` clients */
+	int exit_status;
+};
+
+/* Sets up everything and loads the services; 0, or -1 (already logged). */
+int svd_init(struct svd *svd, struct ev_loop *loop, const struct svd_options *opts);
+void svd_free(struct svd *svd);
+
+/* The slot of service name, or NULL. */
+struct slot *svd_find(const struct svd *svd, const char *name);
+
+/* Starts the orderly shutdown: every service stops, then the loop ends. */
+void svd_shutdown(struct svd *svd, const char *reason);
+
+/* Conditions, waiters and shutdown progress after state changes. */
+void svd_flush(struct svd *svd);
+
+#endif
