@@ -306,38 +306,54 @@ static void post_stop(struct service *svc)
 {
 	disarm_timer(svc);
 	if (svc->def->post_stop && run_hook(svc, PROC_POST_STOP)) {
+		char how[sizeof svc->reason];
 		svc->phase = PHASE_POST_STOP;
 		arm_timer(svc, svc->def->kill_timeout_ms);
-		SYS(svc)->log(CTX(svc), LOG_LEVEL_DEBUG, "%s: post-stop running (pid %d)",
-			      svc->def->name, (int)svc->hook_pid);
+		/* A service that ended on its own is not "running" any more while
+		 * post-stop runs (started X must be false by now). */
+		snprintf(how, sizeof how, "%s", svc->reason);
+		set_state(svc, SERVICE_STOPPING, "post-stop running (pid %d)",
+			  (int)svc->hook_pid);
+		set_reason(svc, "%s", how);
 		return;
 	}
 	settle(svc);
 }
 
-/* The main process is gone (or never started): what is left of its group
- * is stopped too, then post-stop runs. svc->reason says how it ended. */
+/* Signals (sig 0: only counts) what must end before post-stop may run:
+ * a hook still running from the start sequence, and for group kill-mode
+ * what is left of the group and its escaped daemons. */
+static int remaining(struct service *svc, int sig)
+{
+	int alive = 0;
+
+	if (svc->hook_pid > 0) {
+		if (sig)
+			signal_proc(svc, svc->hook_pid, sig, true);
+		alive++;
+	}
+	if (svc->def->kill_mode == KILL_MODE_GROUP && svc->pgid > 0)
+		alive += SYS(svc)->leftovers(CTX(svc), svc, sig);
+	return alive;
+}
+
+/* The main process is gone (or never started): what is left of it is
+ * stopped too, then post-stop runs. svc->reason says how it ended. */
 static void wind_down(struct service *svc)
 {
-	int alive;
+	int alive = remaining(svc, svc->sigkill_pending ? SIGKILL : svc->def->kill_signal);
 
-	if (svc->def->kill_mode == KILL_MODE_GROUP && svc->pgid > 0) {
-		alive = SYS(svc)->leftovers(CTX(svc), svc,
-					    svc->sigkill_pending ? SIGKILL
-								 : svc->def->kill_signal);
-		if (alive > 0) {
-			char how[sizeof svc->reason];
-			snprintf(how, sizeof how, "%s", svc->reason);
-			svc->phase = PHASE_CLEANUP;
-			if (!svc->timer_armed)
-				arm_timer(svc, svc->def->kill_timeout_ms);
-			set_state(svc, SERVICE_STOPPING,
-				  "%s; waiting for %d leftover process%s", how, alive,
-				  alive == 1 ? "" : "es");
-			/* set_state overwrote the reason; keep how it ended. */
-			set_reason(svc, "%s", how);
-			return;
-		}
+	if (alive > 0) {
+		char how[sizeof svc->reason];
+		snprintf(how, sizeof how, "%s", svc->reason);
+		svc->phase = PHASE_CLEANUP;
+		if (!svc->timer_armed)
+			arm_timer(svc, svc->def->kill_timeout_ms);
+		set_state(svc, SERVICE_STOPPING, "%s; waiting for %d leftover process%s",
+			  how, alive, alive == 1 ? "" : "es");
+		/* set_state overwrote the reason; keep how it ended. */
+		set_reason(svc, "%s", how);
+		return;
 	}
 	post_stop(svc);
 }
@@ -377,6 +393,8 @@ static void begin_start(struct service *svc)
 	svc->end = END_NONE;
 	svc->kill_sent = false;
 	svc->started_ms = 0;
+	/* The last run's group is history: its number may be reused. */
+	svc->pgid = 0;
 	if (svc->def->pre_start) {
 		if (run_hook(svc, PROC_PRE_START)) {
 			svc->phase = PHASE_PRE_START;
@@ -460,6 +478,8 @@ void service_stop(struct service *svc, const char *reason)
 		set_state(svc, SERVICE_STOPPED, "stopped while waiting to respawn");
 		return;
 	case PHASE_PRE_START:
+		if (svc->end == END_REQUESTED)
+			return; /* already stopping: kill-timeout runs as armed */
 		svc->end = END_REQUESTED;
 		signal_proc(svc, svc->hook_pid, SIGTERM, true);
 		arm_timer(svc, svc->def->kill_timeout_ms);
@@ -498,6 +518,9 @@ void service_restart(struct service *svc, const char *reason)
 	switch (svc->phase) {
 	case PHASE_NONE:
 	case PHASE_DELAY:
+		/* A restart is a fresh start, as from running. */
+		svc->window_count = 0;
+		svc->consecutive_failures = 0;
 		service_start(svc, reason);
 		return;
 	case PHASE_PRE_START:
@@ -600,6 +623,11 @@ static void hook_exited(struct service *svc, int status)
 	if (!ok)
 		SYS(svc)->log(CTX(svc), LOG_LEVEL_WARNING, "%s: %s %s", svc->def->name,
 			      service_proc_name(proc), text);
+	if (svc->phase == PHASE_CLEANUP) {
+		/* A hook of the start sequence outlived the main process. */
+		service_leftover_reaped(svc);
+		return;
+	}
 	switch (proc) {
 	case PROC_PRE_START:
 		if (svc->phase != PHASE_PRE_START)
@@ -671,7 +699,7 @@ void service_leftover_reaped(struct service *svc)
 {
 	if (svc->phase != PHASE_CLEANUP)
 		return;
-	if (SYS(svc)->leftovers(CTX(svc), svc, 0) == 0)
+	if (remaining(svc, 0) == 0)
 		post_stop(svc);
 }
 
@@ -713,6 +741,7 @@ void service_timer(struct service *svc)
 			      svc->def->name, (int)svc->pid);
 		signal_proc(svc, svc->pid, SIGKILL,
 			    svc->def->kill_mode == KILL_MODE_GROUP);
+		signal_proc(svc, svc->hook_pid, SIGKILL, true);
 		svc->sigkill_sent = true;
 		svc->sigkill_pending = true;
 		arm_timer(svc, svc->def->kill_timeout_ms);
@@ -728,7 +757,7 @@ void service_timer(struct service *svc)
 		SYS(svc)->log(CTX(svc), LOG_LEVEL_WARNING,
 			      "%s: leftover processes still running after "
 			      "kill-timeout; sending SIGKILL", svc->def->name);
-		SYS(svc)->leftovers(CTX(svc), svc, SIGKILL);
+		remaining(svc, SIGKILL);
 		svc->sigkill_sent = true;
 		svc->sigkill_pending = true;
 		arm_timer(svc, svc->def->kill_timeout_ms);

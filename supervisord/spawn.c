@@ -112,20 +112,23 @@ static void env_free(struct envbuf *env)
 	free(env->items);
 }
 
-static int put_from_file(const char *key, const char *value, void *ctx)
-{
-	env_set(ctx, key, value);
-	return 0;
-}
-
-struct file_error_ctx {
+struct env_file_ctx {
+	struct envbuf *env;
 	const char *path;
 	const char *service;
 };
 
+static int put_from_file(const char *key, const char *value, void *ctx)
+{
+	struct env_file_ctx *c = ctx;
+
+	env_set(c->env, key, value);
+	return 0;
+}
+
 static void report_file_error(int line, const char *why, void *ctx)
 {
-	const struct file_error_ctx *c = ctx;
+	const struct env_file_ctx *c = ctx;
 
 	log_msg(LOG_LEVEL_WARNING, "%s: env-file %s:%d: %s; line ignored",
 		c->service, c->path, line, why);
@@ -135,7 +138,7 @@ static int read_env_file(struct envbuf *env, const struct service_def *def,
 			 const struct env_file *f, char *why, size_t size)
 {
 	int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct file_error_ctx ctx = {f->path, def->name};
+	struct env_file_ctx ctx = {env, f->path, def->name};
 	struct stat st;
 	char *text;
 	ssize_t n;
@@ -162,7 +165,6 @@ static int read_env_file(struct envbuf *env, const struct service_def *def,
 	}
 	env_file_parse(text, (size_t)n, put_from_file, report_file_error, &ctx);
 	free(text);
-	(void)env;
 	return 0;
 }
 
@@ -178,13 +180,9 @@ static int build_env(struct envbuf *env, const struct spawn_request *req,
 		env_set(env, "USER", def->user);
 		env_set(env, "LOGNAME", def->user);
 	}
-	for (size_t i = 0; i < def->env_file_count; i++) {
-		/* put_from_file gets env through the ctx of env_file_parse. */
-		struct file_error_ctx ctx = {def->env_files[i].path, def->name};
-		(void)ctx;
+	for (size_t i = 0; i < def->env_file_count; i++)
 		if (read_env_file(env, def, &def->env_files[i], why, size) < 0)
 			return -1;
-	}
 	for (size_t i = 0; i < def->env.count; i++)
 		env_put(env, strdup(def->env.items[i]));
 	env_set(env, "SVD_SERVICE", def->name);
