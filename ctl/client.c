@@ -124,11 +124,16 @@ int client_request(const struct client_request *req, struct client_reply *reply,
 	}
 	proto_buf_adds(&request, "\n");
 	if (request.failed || send_all(fd, request.data, request.len) < 0) {
-		int e = errno;
-		proto_buf_free(&request);
-		close(fd);
-		return fail(PROTO_EXIT_UNREACHABLE, err, errsize,
-			    "cannot talk to svd at %s: %s", req->socket_path, strerror(e));
+		int e = request.failed ? ENOMEM : errno;
+		/* svd may have answered (refused us) and closed before reading
+		 * the request: its reply is still there to read. */
+		if (e != EPIPE && e != ECONNRESET) {
+			proto_buf_free(&request);
+			close(fd);
+			return fail(PROTO_EXIT_UNREACHABLE, err, errsize,
+				    "cannot talk to svd at %s: %s", req->socket_path,
+				    strerror(e));
+		}
 	}
 	proto_buf_free(&request);
 	for (;;) {
@@ -164,7 +169,8 @@ int client_request(const struct client_request *req, struct client_reply *reply,
 	proto_buf_free(&in);
 	close(fd);
 	if (!done)
-		return fail(PROTO_EXIT_FAILED, err, errsize,
-			    "svd closed the connection before answering");
+		return fail(PROTO_EXIT_UNREACHABLE, err, errsize,
+			    "svd at %s closed the connection before answering",
+			    req->socket_path);
 	return 0;
 }

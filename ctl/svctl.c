@@ -156,6 +156,8 @@ static int run(const struct command *cmd, const char *path, bool json,
 	}
 	switch (cmd->output) {
 	case OUT_STATUS:
+		if (o.rows.count == 0 && reply.exit_code != 0)
+			break; /* nothing to show, only the error */
 		if (json)
 			render_status_json(&o.rows, stdout);
 		else

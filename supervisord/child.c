@@ -36,8 +36,6 @@ const char *child_stage_name(enum child_stage stage)
 		return "setgid";
 	case CHILD_STAGE_SETUID:
 		return "setuid";
-	case CHILD_STAGE_UMASK:
-		return "set umask";
 	case CHILD_STAGE_CHDIR:
 		return "chdir";
 	case CHILD_STAGE_EXEC:

@@ -44,8 +44,12 @@ static void wrapped(FILE *out, const char *key, const char *value)
 		return;
 	}
 	for (size_t i = 0; i < len; i++) {
+		/* Not next to a tab (the reader trims it) nor before '#' or ';'
+		 * (the continuation line would read as a comment). */
 		bool single = value[i] == ' ' && i > 0 && value[i - 1] != ' ' &&
-			      value[i + 1] && value[i + 1] != ' ';
+			      value[i - 1] != '\t' && value[i + 1] &&
+			      value[i + 1] != ' ' && value[i + 1] != '\t' &&
+			      value[i + 1] != '#' && value[i + 1] != ';';
 		if (single && col > width / 2) {
 			/* Break here if the next word would pass the width. */
 			size_t next = strcspn(value + i + 1, " ");

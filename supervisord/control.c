@@ -9,8 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,31 +272,28 @@ static void on_conn_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 		   CONTROL_REQUEST_TIMEOUT);
 }
 
-static bool in_group(uid_t uid, gid_t gid)
+/* The peer's groups as the kernel saw them at connect (SO_PEERGROUPS):
+ * no user-database lookup, which could block the loop on NSS. */
+static bool peer_in_group(int fd, gid_t gid)
 {
-	struct passwd *pw = getpwuid(uid);
 	gid_t groups[256];
-	int n = 256;
+	socklen_t len = sizeof groups;
 
-	if (!pw)
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
 		return false;
-	if (pw->pw_gid == gid)
-		return true;
-	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
-		return false;
-	for (int i = 0; i < n; i++)
+	for (size_t i = 0; i < len / sizeof groups[0]; i++)
 		if (groups[i] == gid)
 			return true;
 	return false;
 }
 
-static bool peer_allowed(const struct svd *svd, const struct ucred *cred)
+static bool peer_allowed(const struct svd *svd, int fd, const struct ucred *cred)
 {
 	if (cred->uid == 0 || cred->uid == geteuid())
 		return true;
 	return svd->opts->has_socket_gid &&
 	       (cred->gid == svd->opts->socket_gid ||
-		in_group(cred->uid, svd->opts->socket_gid));
+		peer_in_group(fd, svd->opts->socket_gid));
 }
 
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
@@ -341,7 +336,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	c->uid = cred.uid;
-	if (!peer_allowed(svd, &cred)) {
+	if (!peer_allowed(svd, fd, &cred)) {
 		log_msg(LOG_LEVEL_WARNING, "control: refused uid %u (pid %d)",
 			(unsigned)cred.uid, (int)cred.pid);
 		c->dispatched = true;
@@ -353,7 +348,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (ctl->conn_count > CONTROL_MAX_CONNECTIONS) {
 		c->dispatched = true;
-		conn_error(c, PROTO_EXIT_FAILED, "too many connections (%d): try again",
+		conn_error(c, PROTO_EXIT_UNREACHABLE, "too many connections (%d): try again",
 			   CONTROL_MAX_CONNECTIONS);
 		return;
 	}
@@ -419,15 +414,26 @@ int control_open(struct svd *svd)
 		return -1;
 	}
 	close(fd);
-	unlink(path);
+	/* Bound, given its mode and group and listening under a temporary
+	 * name, then renamed into place: whoever sees the path can connect. */
+	struct sockaddr_un tmp = {.sun_family = AF_UNIX};
+	const char *slash = strrchr(path, '/');
+	int dir_len = slash ? (int)(slash - path) : 1;
+	if ((size_t)snprintf(tmp.sun_path, sizeof tmp.sun_path, "%.*s/.svd%d",
+			     dir_len, slash ? path : ".", (int)getpid()) >=
+	    sizeof tmp.sun_path)
+		strcpy(tmp.sun_path, path); /* no room: bind in place, racy */
+	unlink(tmp.sun_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 ||
-	    chmod(path, 0660) < 0 ||
+	if (fd < 0 || bind(fd, (struct sockaddr *)&tmp, sizeof tmp) < 0 ||
+	    chmod(tmp.sun_path, 0660) < 0 ||
 	    (svd->opts->has_socket_gid &&
-	     chown(path, (uid_t)-1, svd->opts->socket_gid) < 0) ||
-	    listen(fd, 128) < 0) {
+	     chown(tmp.sun_path, (uid_t)-1, svd->opts->socket_gid) < 0) ||
+	    listen(fd, 128) < 0 ||
+	    (strcmp(tmp.sun_path, path) != 0 && rename(tmp.sun_path, path) < 0)) {
 		log_msg(LOG_LEVEL_ERROR, "unable to listen on %s: %s", path,
 			strerror(errno));
+		unlink(tmp.sun_path);
 		if (fd >= 0)
 			close(fd);
 		return -1;

@@ -357,6 +357,8 @@ pid_t spawn_process(const struct spawn_request *req, int *report_fd,
 	    build_argv(&argv, req, &env, why, size) < 0 ||
 	    resolve(argv[0], &env, &path, why, size) < 0)
 		goto out;
+	if (req->program)
+		snprintf(req->program, req->program_size, "%s", path);
 	bool ids = def->has_user || def->has_group;
 	if (ids && build_groups(def, &groups, &group_count, why, size) < 0)
 		goto out;
@@ -416,7 +418,7 @@ out:
 }
 
 enum spawn_report spawn_read_report(int report_fd, const struct service_def *def,
-				    char *why, size_t size)
+				    const char *program, char *why, size_t size)
 {
 	struct child_report r;
 	ssize_t n;
@@ -455,14 +457,16 @@ enum spawn_report spawn_read_report(int report_fd, const struct service_def *def
 		else
 			fail(why, size, "limit: %s", strerror(r.err));
 		break;
+	case CHILD_STAGE_EXEC:
+		fail(why, size, "exec %s: %s", program && *program ? program : "?",
+		     strerror(r.err));
+		break;
 	case CHILD_STAGE_SIGNALS:
 	case CHILD_STAGE_SETSID:
 	case CHILD_STAGE_STDIO:
 	case CHILD_STAGE_NICE:
 	case CHILD_STAGE_OOM:
 	case CHILD_STAGE_GROUPS:
-	case CHILD_STAGE_UMASK:
-	case CHILD_STAGE_EXEC:
 		fail(why, size, "%s: %s", child_stage_name((enum child_stage)r.stage),
 		     strerror(r.err));
 		break;

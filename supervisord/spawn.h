@@ -25,6 +25,9 @@ struct spawn_request {
 	int stdin_fd;
 	int stdout_fd;
 	int stderr_fd;
+	/* Out: the executable's resolved path, for exec failure messages. */
+	char *program;
+	size_t program_size;
 };
 
 /*
@@ -41,8 +44,9 @@ enum spawn_report {
 	SPAWN_REPORT_FAILED,  /* why says which step failed and how */
 };
 
-/* Reads the report pipe once (non-blocking). */
+/* Reads the report pipe once (non-blocking); program as spawn_process
+ * gave it. */
 enum spawn_report spawn_read_report(int report_fd, const struct service_def *def,
-				    char *why, size_t size);
+				    const char *program, char *why, size_t size);
 
 #endif

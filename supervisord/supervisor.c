@@ -127,9 +127,9 @@ static int open_output(struct svd *svd, const struct service_def *def,
 
 	switch (def->console) {
 	case CONSOLE_NULL:
-		return dup(svd->devnull_fd);
+		return fcntl(svd->devnull_fd, F_DUPFD_CLOEXEC, 3);
 	case CONSOLE_INHERIT:
-		return dup(STDOUT_FILENO);
+		return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
 	case CONSOLE_LOG:
 		break;
 	}
@@ -159,6 +159,8 @@ static pid_t sys_spawn(void *ctx, struct service *svc, enum service_proc proc,
 		.proc = proc,
 		.extra_env = extra,
 		.stdin_fd = svd->devnull_fd,
+		.program = proc == PROC_MAIN ? slot->program : NULL,
+		.program_size = sizeof slot->program,
 	};
 	int out, report_fd = -1;
 	pid_t pid;
@@ -215,7 +217,8 @@ static bool take_report(struct svd *svd, struct slot *slot)
 {
 	char why[256];
 
-	switch (spawn_read_report(slot->report_fd, slot->svc.def, why, sizeof why)) {
+	switch (spawn_read_report(slot->report_fd, slot->svc.def, slot->program,
+				  why, sizeof why)) {
 	case SPAWN_REPORT_PENDING:
 		return false;
 	case SPAWN_REPORT_EXEC_OK:

@@ -41,6 +41,7 @@ struct slot {
 	ev_timer timer;
 	ev_io report;         /* the main process's exec report pipe */
 	int report_fd;
+	char program[256];    /* what the main process execs, for messages */
 	struct waiter *waiters;
 	struct slot **dependents; /* slots whose start-on/stop-on name this one */
 	size_t dependent_count;
