@@ -73,24 +73,24 @@ void render_duration(long long ms, char *buf, size_t size)
 enum column { COL_NAME, COL_STATE, COL_PID, COL_UPTIME, COL_RESTARTS, COL_EXIT,
 	      COL_DESCRIPTION, COL_COUNT };
 
-static void cells(const struct render_row *row, char cell[COL_COUNT][64],
+static void cells(const struct render_row *row, char cell[COL_COUNT][128],
 		  const char **description)
 {
 	long long pid = atoll(field(row, "pid"));
 	const char *state = field(row, "state");
 
-	snprintf(cell[COL_NAME], 64, "%s", field(row, "name"));
-	snprintf(cell[COL_STATE], 64, "%s", state);
+	snprintf(cell[COL_NAME], 128, "%s", field(row, "name"));
+	snprintf(cell[COL_STATE], 128, "%s", state);
 	if (pid > 0)
-		snprintf(cell[COL_PID], 64, "%lld", pid);
+		snprintf(cell[COL_PID], 128, "%lld", pid);
 	else
-		snprintf(cell[COL_PID], 64, "-");
+		snprintf(cell[COL_PID], 128, "-");
 	if (strcmp(state, "running") == 0)
-		render_duration(atoll(field(row, "uptime_ms")), cell[COL_UPTIME], 64);
+		render_duration(atoll(field(row, "uptime_ms")), cell[COL_UPTIME], 128);
 	else
-		snprintf(cell[COL_UPTIME], 64, "-");
-	snprintf(cell[COL_RESTARTS], 64, "%s", field(row, "restarts"));
-	snprintf(cell[COL_EXIT], 64, "%s", *field(row, "last_exit") ? field(row, "last_exit") : "-");
+		snprintf(cell[COL_UPTIME], 128, "-");
+	snprintf(cell[COL_RESTARTS], 128, "%s", field(row, "restarts"));
+	snprintf(cell[COL_EXIT], 128, "%s", *field(row, "last_exit") ? field(row, "last_exit") : "-");
 	*description = field(row, "description");
 	cell[COL_DESCRIPTION][0] = '\0';
 }
@@ -100,7 +100,7 @@ void render_status_table(const struct render *r, FILE *out)
 	static const char *const heads[COL_COUNT] = {
 		"NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "DESCRIPTION"};
 	size_t width[COL_COUNT];
-	char cell[COL_COUNT][64];
+	char cell[COL_COUNT][128];
 	const char *description;
 
 	for (int c = 0; c < COL_COUNT; c++)

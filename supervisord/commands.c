@@ -33,6 +33,7 @@ struct waiter {
 	struct slot *slot;
 	struct pending *pending;
 	enum waiter_kind kind;
+	unsigned runs_ended; /* svc->runs_ended when the wait began */
 	bool resolved;
 };
 
@@ -115,6 +116,10 @@ static bool check_waiter(struct waiter *w)
 	case WAIT_UP:
 		switch (svc->state) {
 		case SERVICE_RUNNING:
+			if (svc->def->task)
+				return false; /* a task is waited for until done */
+			record(w->pending, w->slot, true);
+			return true;
 		case SERVICE_DONE:
 			record(w->pending, w->slot, true);
 			return true;
@@ -129,7 +134,8 @@ static bool check_waiter(struct waiter *w)
 		}
 		return false;
 	case WAIT_DOWN:
-		if (svc->phase != PHASE_NONE)
+		/* Down now, or went down since (a start may have followed). */
+		if (svc->phase != PHASE_NONE && svc->runs_ended == w->runs_ended)
 			return false;
 		record(w->pending, w->slot, true);
 		return true;
@@ -256,6 +262,7 @@ static void wait_for(struct svd *svd, struct conn *c, struct slot **slots, int n
 		w->slot = slots[i];
 		w->pending = p;
 		w->kind = kind;
+		w->runs_ended = slots[i]->svc.runs_ended;
 		w->next = slots[i]->waiters;
 		if (w->next)
 			w->next->prev = w;
@@ -371,10 +378,16 @@ static void cmd_reload(struct svd *svd, struct conn *c, char **args, int n)
 	struct proto_buf failures = {0};
 	for (int i = 0; i < n; i++) {
 		struct service *svc = &slots[i]->svc;
-		if (svc->pid <= 0 || kill(svc->pid, svc->def->reload_signal) < 0) {
+		if (svc->pid <= 0) {
 			proto_buf_addf(&failures, "%s%s is not running (%s)",
 				       failures.len ? "; " : "", svc->def->name,
 				       service_state_name(svc->state));
+			continue;
+		}
+		if (kill(svc->pid, svc->def->reload_signal) < 0) {
+			proto_buf_addf(&failures, "%s%s: kill %d: %m",
+				       failures.len ? "; " : "", svc->def->name,
+				       (int)svc->pid);
 			continue;
 		}
 		log_msg(LOG_LEVEL_INFO, "%s: reload: sent signal %d to pid %d",
@@ -397,7 +410,8 @@ static void cmd_signal(struct svd *svd, struct conn *c, char **args, int n)
 		conn_error(c, PROTO_EXIT_USAGE, "signal needs a service name and a signal");
 		return;
 	}
-	if (units_parse_signal(args[1], &sig) < 0) {
+	/* "-9", "-KILL" as kill(1) writes them are accepted too. */
+	if (units_parse_signal(args[1] + (args[1][0] == '-'), &sig) < 0) {
 		conn_error(c, PROTO_EXIT_USAGE, "unknown signal \"%s\"", args[1]);
 		return;
 	}

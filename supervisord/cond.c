@@ -2,7 +2,8 @@
  * cond.c - evaluating start-on / stop-on and acting on their edges (see
  * cond.h). The truth of each term is SPEC's:
  *   startup    - true once svd has loaded its configuration;
- *   started X  - X is running, or X is a task that is done;
+ *   started X  - X is running, or (for a task) X is done: a task that
+ *                still runs has not "started" anything yet;
  *   stopped X  - X is stopped, failed or done;
  *   stopping X - X is on its way down (state stopping);
  *   a name that is not loaded makes its term false.
@@ -29,8 +30,9 @@ static bool term(enum expr_kind kind, const char *name, void *ctx)
 		return false;
 	switch (kind) {
 	case EXPR_STARTED:
-		return slot->svc.state == SERVICE_RUNNING ||
-		       slot->svc.state == SERVICE_DONE;
+		/* A task has started, for its dependents, once it is done. */
+		return slot->svc.state == SERVICE_DONE ||
+		       (slot->svc.state == SERVICE_RUNNING && !slot->svc.def->task);
 	case EXPR_STOPPED:
 		return slot->svc.state == SERVICE_STOPPED ||
 		       slot->svc.state == SERVICE_FAILED ||

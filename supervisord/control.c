@@ -198,6 +198,12 @@ static void on_request(struct conn *c)
 		}
 	}
 	count = proto_split(c->request, words, PROTO_ARGS_MAX + 2);
+	if (count < 0 && strchr(c->request, ' ') && !strstr(c->request, "  ") &&
+	    c->request[c->request_len - 1] != ' ') {
+		conn_error(c, PROTO_EXIT_USAGE, "too many arguments (at most %d)",
+			   PROTO_ARGS_MAX);
+		return;
+	}
 	if (count < 2) {
 		conn_error(c, PROTO_EXIT_USAGE, "malformed request: expected "
 			   "\"%s VERB [ARG]...\"", PROTO_VERSION);

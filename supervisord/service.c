@@ -204,6 +204,7 @@ void service_init(struct service *svc, const struct service_def *def,
 	svc->state = SERVICE_STOPPED;
 	svc->goal = GOAL_STOP;
 	svc->phase = PHASE_NONE;
+	svc->state_ms = sys->now_ms(sys->ctx);
 }
 
 /* ---- settling: where a run ends ------------------------------------------ */
@@ -248,10 +249,11 @@ static void respawn(struct service *svc, bool failure, const char *how)
 	}
 	/* Once a run stayed up for INTERVAL, the failures before it are
 	 * history: the delay starts again from respawn-delay. */
-	if (svc->started_ms &&
-	    now - svc->started_ms >= def->respawn_limit_interval_ms)
+	if (!failure || (svc->started_ms &&
+			 now - svc->started_ms >= def->respawn_limit_interval_ms))
 		svc->consecutive_failures = 0;
-	svc->consecutive_failures++;
+	if (failure)
+		svc->consecutive_failures++;
 	svc->delay_ms = next_delay(svc);
 	units_format_duration(svc->delay_ms, delay, sizeof delay);
 	svc->phase = PHASE_DELAY;
@@ -269,6 +271,7 @@ static void settle(struct service *svc)
 
 	disarm_timer(svc);
 	svc->phase = PHASE_NONE;
+	svc->runs_ended++;
 	svc->kill_sent = false;
 	svc->sigkill_pending = false;
 	snprintf(how, sizeof how, "%s", svc->reason);

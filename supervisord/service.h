@@ -149,6 +149,7 @@ struct service {
 	int64_t started_ms;  /* when the current run became running */
 	int64_t state_ms;    /* when the current state was entered */
 	unsigned restarts;   /* automatic respawns so far */
+	unsigned runs_ended; /* counts every end of a run (settle) */
 	unsigned consecutive_failures;
 	int64_t window_start_ms; /* respawn-limit window */
 	unsigned window_count;

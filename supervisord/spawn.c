@@ -168,13 +168,30 @@ static int read_env_file(struct envbuf *env, const struct service_def *def,
 	return 0;
 }
 
+/* What a host systemd hands to svd itself: passed on, a service would
+ * talk to the host's manager (READY=1 for svd's unit) instead of to svd. */
+static bool inherited_from_host_init(const char *assignment)
+{
+	static const char *const names[] = {
+		"NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES",
+		"WATCHDOG_PID", "WATCHDOG_USEC", "INVOCATION_ID",
+	};
+	size_t len = key_len(assignment);
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == len && strncmp(assignment, names[i], len) == 0)
+			return true;
+	return false;
+}
+
 static int build_env(struct envbuf *env, const struct spawn_request *req,
 		     char *why, size_t size)
 {
 	const struct service_def *def = req->def;
 
 	for (char **e = environ; *e; e++)
-		env_put(env, strdup(*e));
+		if (!inherited_from_host_init(*e))
+			env_put(env, strdup(*e));
 	if (def->has_user && def->user) {
 		env_set(env, "HOME", def->home);
 		env_set(env, "USER", def->user);

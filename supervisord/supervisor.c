@@ -327,6 +327,24 @@ void svd_flush(struct svd *svd)
 	}
 }
 
+static void on_hook_kill(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct svd *svd = w->data;
+
+	(void)loop;
+	(void)revents;
+	for (size_t i = 0; i < svd->slot_count; i++) {
+		struct service *svc = &svd->slots[i]->svc;
+		if (svc->on_failure_pid) {
+			log_msg(LOG_LEVEL_WARNING, "%s: on-failure (pid %d) still running "
+				"after kill-timeout; sending SIGKILL", svc->def->name,
+				(int)svc->on_failure_pid);
+			kill(-svc->on_failure_pid, SIGKILL);
+			svc->sigkill_sent = true;
+		}
+	}
+}
+
 static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	(void)loop;
@@ -343,11 +361,21 @@ void svd_shutdown(struct svd *svd, const char *reason)
 			svd->slots[i]->svc.sigkill_sent = false;
 	}
 	svd->shutting_down = true;
+	int64_t longest = 0;
 	for (size_t i = 0; i < svd->slot_count; i++) {
 		struct service *svc = &svd->slots[i]->svc;
 		service_stop(svc, reason);
-		if (svc->on_failure_pid)
+		if (svc->on_failure_pid) {
+			/* Nothing waits for an on-failure command but the shutdown:
+			 * it gets the service's kill-timeout, then SIGKILL. */
 			kill(-svc->on_failure_pid, SIGTERM);
+			if (svc->def->kill_timeout_ms > longest)
+				longest = svc->def->kill_timeout_ms;
+		}
+	}
+	if (longest && !ev_is_active(&svd->hook_kill)) {
+		ev_timer_set(&svd->hook_kill, (double)longest / 1000.0, 0.0);
+		ev_timer_start(svd->loop, &svd->hook_kill);
 	}
 	/* When nothing runs any more, the flush before the loop next sleeps
 	 * (on_prepare) ends the loop. */
@@ -517,6 +545,8 @@ int svd_init(struct svd *svd, struct ev_loop *loop, const struct svd_options *op
 	ev_child_init(&svd->child, on_child, 0, 0);
 	svd->child.data = svd;
 	ev_child_start(loop, &svd->child);
+	ev_init(&svd->hook_kill, on_hook_kill);
+	svd->hook_kill.data = svd;
 	ev_prepare_init(&svd->flush, on_prepare);
 	svd->flush.data = svd;
 	ev_prepare_start(loop, &svd->flush);
@@ -529,6 +559,8 @@ int svd_init(struct svd *svd, struct ev_loop *loop, const struct svd_options *op
 
 void svd_free(struct svd *svd)
 {
+	if (svd->loop)
+		ev_timer_stop(svd->loop, &svd->hook_kill);
 	control_close(svd);
 	for (size_t i = 0; i < svd->slot_count; i++)
 		slot_free(svd, svd->slots[i]);

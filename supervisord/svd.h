@@ -61,6 +61,7 @@ struct svd {
 	ev_signal sigterm, sigint, sigquit, sighup;
 	ev_child child;
 	ev_prepare flush;     /* runs svd_flush before the loop sleeps */
+	ev_timer hook_kill;   /* shutdown: SIGKILL on-failure hooks still running */
 
 	struct slot **changed; /* slots whose state changed since the flush */
 	size_t changed_count;

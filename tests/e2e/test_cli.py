@@ -37,6 +37,6 @@ def test_svctl_version_names_the_program():
 def test_svctl_help_lists_commands():
     r = run([SVCTL, "--help"])
     assert r.returncode == 0
-    for cmd in ("start", "stop", "restart", "reload", "status", "logs",
-                "signal", "reload-config", "update", "shutdown", "log-level"):
+    for cmd in ("start", "stop", "restart", "reload", "status", "signal",
+                "shutdown", "log-level", "version"):
         assert cmd in r.stdout
