@@ -101,6 +101,10 @@ static void sys_changed(void *ctx, struct service *svc, enum service_state old)
 	struct slot *slot = slot_of(svc);
 
 	(void)old;
+	/* Waiting clients see every transition, not only the last one of a
+	 * loop iteration: a service that ran and exited between two flushes
+	 * did start. (Resolving a waiter changes no service state.) */
+	commands_service_changed(svd, slot);
 	if (slot->queued)
 		return;
 	if (svd->changed_count == svd->changed_cap) {
@@ -314,7 +318,6 @@ void svd_flush(struct svd *svd)
 	while (svd->changed_count) {
 		struct slot *slot = svd->changed[--svd->changed_count];
 		slot->queued = false;
-		commands_service_changed(svd, slot);
 		cond_changed(svd, slot);
 	}
 	if (svd->shutting_down && all_idle(svd)) {
