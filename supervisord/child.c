@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 const char *child_stage_name(enum child_stage stage)
@@ -68,6 +69,29 @@ static int write_file(const char *path, const char *text)
 	return n < 0 ? -1 : 0;
 }
 
+/*
+ * glibc refuses to touch the real-time signals it reserves for itself
+ * (SIGCANCEL 32, SIGSETXID 33), so signal() cannot reset them. If svd was
+ * started with them ignored, that would survive exec into the service: the
+ * kernel is asked directly. The kernel's struct sigaction is laid out as
+ * below on these architectures only.
+ */
+static void reset_reserved_signal(int sig)
+{
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || defined(__arm__)
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long mask[1];
+	} action = {SIG_DFL, 0, NULL, {0}};
+
+	syscall(SYS_rt_sigaction, sig, &action, NULL, sizeof action.mask);
+#else
+	(void)sig;
+#endif
+}
+
 /* Closes every fd from 3 up except keep. */
 static void close_other_fds(int keep)
 {
@@ -84,7 +108,8 @@ void child_exec(const struct child_plan *plan, int report_fd)
 	 * go back to default; the parent blocked every signal around fork, so
 	 * none of its handlers can run here before this. */
 	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
+		if (signal(sig, SIG_DFL) == SIG_ERR && sig != SIGKILL && sig != SIGSTOP)
+			reset_reserved_signal(sig);
 	sigemptyset(&all);
 	if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
 		fail(report_fd, CHILD_STAGE_SIGNALS, 0);

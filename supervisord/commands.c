@@ -282,23 +282,39 @@ static void wait_for(struct svd *svd, struct conn *c, struct slot **slots, int n
 
 /* ---- verbs --------------------------------------------------------------- */
 
-static void cmd_start(struct svd *svd, struct conn *c, char **args, int n)
+/* start and restart: the same but for the request made of each service. */
+static void start_each(struct svd *svd, struct conn *c, char **args, int n,
+		       const char *verb,
+		       void (*request)(struct service *svc, const char *reason))
 {
 	struct slot **slots;
 
-	if (!need_names(c, "start", n) || !(slots = find_all(svd, c, args, n)))
+	if (!need_names(c, verb, n) || !(slots = find_all(svd, c, args, n)))
 		return;
 	if (svd->shutting_down) {
 		conn_error(c, PROTO_EXIT_FAILED, "svd is shutting down");
 		free(slots);
 		return;
 	}
+	char reason[32];
+
+	snprintf(reason, sizeof reason, "svctl %s", verb);
 	for (int i = 0; i < n; i++) {
 		slots[i]->svc.held = false;
-		service_start(&slots[i]->svc, "svctl start");
+		request(&slots[i]->svc, reason);
 	}
-	wait_for(svd, c, slots, n, WAIT_UP, "start");
+	wait_for(svd, c, slots, n, WAIT_UP, verb);
 	free(slots);
+}
+
+static void cmd_start(struct svd *svd, struct conn *c, char **args, int n)
+{
+	start_each(svd, c, args, n, "start", service_start);
+}
+
+static void cmd_restart(struct svd *svd, struct conn *c, char **args, int n)
+{
+	start_each(svd, c, args, n, "restart", service_restart);
 }
 
 static void cmd_stop(struct svd *svd, struct conn *c, char **args, int n)
@@ -316,26 +332,8 @@ static void cmd_stop(struct svd *svd, struct conn *c, char **args, int n)
 	free(slots);
 }
 
-static void cmd_restart(struct svd *svd, struct conn *c, char **args, int n)
-{
-	struct slot **slots;
-
-	if (!need_names(c, "restart", n) || !(slots = find_all(svd, c, args, n)))
-		return;
-	if (svd->shutting_down) {
-		conn_error(c, PROTO_EXIT_FAILED, "svd is shutting down");
-		free(slots);
-		return;
-	}
-	for (int i = 0; i < n; i++) {
-		slots[i]->svc.held = false;
-		service_restart(&slots[i]->svc, "svctl restart");
-	}
-	wait_for(svd, c, slots, n, WAIT_UP, "restart");
-	free(slots);
-}
-
-/* Sends sig to the main process of each; not running is a failure. */
+/* Sends sig (0: each service's reload-signal) to the main process of
+ * each; a service without one is a failure. */
 static void signal_each(struct conn *c, struct slot **slots, int n, int sig,
 			const char *verb)
 {
@@ -343,21 +341,22 @@ static void signal_each(struct conn *c, struct slot **slots, int n, int sig,
 
 	for (int i = 0; i < n; i++) {
 		struct service *svc = &slots[i]->svc;
+		int s = sig ? sig : svc->def->reload_signal;
+		const char *name = units_signal_name(s);
 		if (svc->pid <= 0) {
 			proto_buf_addf(&failures, "%s%s is not running (%s)",
 				       failures.len ? "; " : "", svc->def->name,
 				       service_state_name(svc->state));
 			continue;
 		}
-		if (kill(svc->pid, sig) < 0) {
+		if (kill(svc->pid, s) < 0) {
 			proto_buf_addf(&failures, "%s%s: kill %d: %m",
 				       failures.len ? "; " : "", svc->def->name,
 				       (int)svc->pid);
 			continue;
 		}
-		log_msg(LOG_LEVEL_INFO, "%s: %s: sent SIG%s to pid %d", svc->def->name,
-			verb, units_signal_name(sig) ? units_signal_name(sig) : "?",
-			(int)svc->pid);
+		log_msg(LOG_LEVEL_INFO, "%s: %s: sent %s%s to pid %d", svc->def->name,
+			verb, name ? "SIG" : "signal ", name ? name : "?", (int)svc->pid);
 	}
 	if (failures.len)
 		conn_error(c, PROTO_EXIT_FAILED, "%s", failures.data);
@@ -374,30 +373,7 @@ static void cmd_reload(struct svd *svd, struct conn *c, char **args, int n)
 
 	if (!need_names(c, "reload", n) || !(slots = find_all(svd, c, args, n)))
 		return;
-	/* reload-signal differs per service: one at a time. */
-	struct proto_buf failures = {0};
-	for (int i = 0; i < n; i++) {
-		struct service *svc = &slots[i]->svc;
-		if (svc->pid <= 0) {
-			proto_buf_addf(&failures, "%s%s is not running (%s)",
-				       failures.len ? "; " : "", svc->def->name,
-				       service_state_name(svc->state));
-			continue;
-		}
-		if (kill(svc->pid, svc->def->reload_signal) < 0) {
-			proto_buf_addf(&failures, "%s%s: kill %d: %m",
-				       failures.len ? "; " : "", svc->def->name,
-				       (int)svc->pid);
-			continue;
-		}
-		log_msg(LOG_LEVEL_INFO, "%s: reload: sent signal %d to pid %d",
-			svc->def->name, svc->def->reload_signal, (int)svc->pid);
-	}
-	if (failures.len)
-		conn_error(c, PROTO_EXIT_FAILED, "%s", failures.data);
-	else
-		conn_ok(c, "%s", "");
-	proto_buf_free(&failures);
+	signal_each(c, slots, n, 0, "reload");
 	free(slots);
 }
 

@@ -130,41 +130,40 @@ static void finish(struct conn *c, struct proto_buf *line)
 	conn_flush(c);
 }
 
-void conn_ok(struct conn *c, const char *fmt, ...)
+/* The final line: "ok[ TEXT]" or "error CODE TEXT", TEXT escaped. */
+static void final_line(struct conn *c, int code, const char *fmt, va_list ap)
 {
 	struct proto_buf line = {0};
-	va_list ap;
 	char *text;
 
-	va_start(ap, fmt);
 	if (vasprintf(&text, fmt, ap) < 0)
 		text = NULL;
-	va_end(ap);
-	proto_buf_adds(&line, "ok");
-	if (text && *text) {
-		proto_buf_adds(&line, " ");
-		proto_buf_add_escaped(&line, text);
-	}
+	if (code == 0)
+		proto_buf_adds(&line, text && *text ? "ok " : "ok");
+	else
+		proto_buf_addf(&line, "error %d ", code);
+	proto_buf_add_escaped(&line, text ? text : "out of memory");
 	proto_buf_adds(&line, "\n");
 	free(text);
 	finish(c, &line);
 }
 
-void conn_error(struct conn *c, int code, const char *fmt, ...)
+void conn_ok(struct conn *c, const char *fmt, ...)
 {
-	struct proto_buf line = {0};
 	va_list ap;
-	char *text;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	final_line(c, 0, fmt, ap);
 	va_end(ap);
-	proto_buf_addf(&line, "error %d ", code);
-	proto_buf_add_escaped(&line, text ? text : "out of memory");
-	proto_buf_adds(&line, "\n");
-	free(text);
-	finish(c, &line);
+}
+
+void conn_error(struct conn *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	final_line(c, code, fmt, ap);
+	va_end(ap);
 }
 
 void *conn_get_data(const struct conn *c)
