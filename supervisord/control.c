@@ -131,6 +131,7 @@ static void finish(struct conn *c, struct proto_buf *line)
 }
 
 /* The final line: "ok[ TEXT]" or "error CODE TEXT", TEXT escaped. */
+__attribute__((format(printf, 3, 0)))
 static void final_line(struct conn *c, int code, const char *fmt, va_list ap)
 {
 	struct proto_buf line = {0};

@@ -27,6 +27,7 @@ enum log_level log_get_level(void);
 
 __attribute__((format(printf, 2, 3)))
 void log_msg(enum log_level level, const char *fmt, ...);
+__attribute__((format(printf, 2, 0)))
 void log_vmsg(enum log_level level, const char *fmt, va_list ap);
 
 #endif

@@ -49,6 +49,7 @@ static int64_t sys_now_ms(void *ctx)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+__attribute__((format(printf, 3, 4)))
 static void sys_log(void *ctx, int level, const char *fmt, ...)
 {
 	va_list ap;
