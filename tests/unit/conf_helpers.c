@@ -2,7 +2,8 @@
  * conf_helpers.c - fixtures for the parser tests (see conf_helpers.h).
  *
  * Owns in-memory parsing shortcuts, diagnostic lookup and temporary conf
- * directories. It deliberately asserts nothing about the parser itself.
+ * directories. Apart from the good()/bad()/merged() shorthands it asserts
+ * nothing about the parser itself.
  */
 #include "config.h"
 
@@ -56,6 +57,49 @@ struct service_def *parse_with_dropins(const char *main, const char *const *text
 		files[i + 1] = (struct conf_file){dropin_path(i), texts[i],
 						  strlen(texts[i])};
 	return conf_parse_service("web", files, n + 1, diags);
+}
+
+struct service_def *good(const char *extra, struct diag_list *d)
+{
+	char *text;
+	struct service_def *def;
+
+	assert_true(asprintf(&text, "%s%s", EXEC, extra) > 0);
+	def = parse_one(text, d);
+	free(text);
+	assert_no_errors(d);
+	assert_non_null(def);
+	return def;
+}
+
+void bad(const char *extra, const char *key, const char *substring)
+{
+	struct diag_list d;
+	char *text;
+	char prefix[64];
+	struct service_def *def;
+
+	diag_init(&d);
+	assert_true(asprintf(&text, "%s%s", EXEC, extra) > 0);
+	def = parse_one(text, &d);
+	free(text);
+	if (def)
+		print_diags(&d);
+	assert_null(def);
+	snprintf(prefix, sizeof prefix, "%s: ", key);
+	assert_diag(&d, DIAG_ERROR, 2, prefix);
+	assert_diag(&d, DIAG_ERROR, 2, substring);
+	diag_free(&d);
+}
+
+struct service_def *merged(const char *main, const char *const *dropins,
+			   size_t n, struct diag_list *d)
+{
+	struct service_def *def = parse_with_dropins(main, dropins, n, d);
+
+	assert_no_errors(d);
+	assert_non_null(def);
+	return def;
 }
 
 bool has_diag_in(const struct diag_list *diags, enum diag_level level,

@@ -5,7 +5,10 @@
  * conf directories for conf_load().
  *
  * These helpers only build inputs and inspect outputs; every assertion
- * about the parser's behaviour stays in the test that states it.
+ * about the parser's behaviour stays in the test that states it. The
+ * exceptions are shorthands several test files share for "this loads
+ * without an error" (good(), merged()) and "this is refused, on this line,
+ * naming this key" (bad()).
  */
 #ifndef SVD_TEST_CONF_HELPERS_H
 #define SVD_TEST_CONF_HELPERS_H
@@ -21,6 +24,9 @@
 
 /* Path given to the main file by parse_one() and parse_with_dropins(). */
 #define MAIN_PATH "web.conf"
+
+/* The smallest service file: one exec line (line 1). */
+#define EXEC "exec = /bin/true\n"
 
 /* Parses text as service "web" from MAIN_PATH. diags must be initialised. */
 struct service_def *parse_one(const char *text, struct diag_list *diags);
@@ -39,6 +45,17 @@ struct service_def *parse_with_dropins(const char *main, const char *const *text
 
 /* The path parse_with_dropins() gives drop-in i (static storage). */
 const char *dropin_path(size_t i);
+
+/* Parses EXEC + extra and asserts it loaded without an error. */
+struct service_def *good(const char *extra, struct diag_list *d);
+
+/* Parses EXEC + extra and asserts it was refused with an error on line 2
+ * (the extra line) that names key and contains substring. */
+void bad(const char *extra, const char *key, const char *substring);
+
+/* Main file + drop-ins that must load without an error. */
+struct service_def *merged(const char *main, const char *const *dropins,
+			   size_t n, struct diag_list *d);
 
 /*
  * A diagnostic of level whose message contains substring (NULL: any) on
