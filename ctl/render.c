@@ -176,6 +176,7 @@ void render_status_json(const struct render *r, FILE *out)
 		json_text(out, "last_exit", field(row, "last_exit"), false);
 		json_text(out, "description", field(row, "description"), false);
 		json_text(out, "reason", field(row, "reason"), false);
+		json_text(out, "status", field(row, "status"), false);
 		json_text(out, "goal", field(row, "goal"), true);
 		fputs("}", out);
 	}

@@ -18,6 +18,7 @@
 #include "control.h"
 #include "log.h"
 #include "proto.h"
+#include "shutdown.h"
 #include "svd.h"
 #include "units.h"
 
@@ -417,6 +418,7 @@ static void status_item(struct conn *c, const struct slot *slot, int64_t now)
 	proto_buf_field(&item, "last_exit", text);
 	proto_buf_field(&item, "description", def->description ? def->description : "");
 	proto_buf_field(&item, "reason", svc->reason);
+	proto_buf_field(&item, "status", svc->status_text);
 	proto_buf_field(&item, "goal", svc->goal == GOAL_START ? "start" : "stop");
 	proto_buf_fieldf(&item, "held", "%d", svc->held ? 1 : 0);
 	proto_buf_adds(&item, "\n");

@@ -1,9 +1,12 @@
 /*
  * cond.c - evaluating start-on / stop-on and acting on their edges (see
- * cond.h). The truth of each term is SPEC's:
+ * cond.h), and the lists of who depends on whom that the loop needs.
+ *
+ * The truth of each term is SPEC's:
  *   startup    - true once svd has loaded its configuration;
- *   started X  - X is running, or (for a task) X is done: a task that
- *                still runs has not "started" anything yet;
+ *   started X  - X is running (and ready, with ready = notify: a service
+ *                waiting for READY=1 is still starting), or X is a task
+ *                that is done (a task still running has started nothing);
  *   stopped X  - X is stopped, failed or done;
  *   stopping X - X is on its way down (state stopping);
  *   a name that is not loaded makes its term false.
@@ -30,7 +33,6 @@ static bool term(enum expr_kind kind, const char *name, void *ctx)
 		return false;
 	switch (kind) {
 	case EXPR_STARTED:
-		/* A task has started, for its dependents, once it is done. */
 		return slot->svc.state == SERVICE_DONE ||
 		       (slot->svc.state == SERVICE_RUNNING && !slot->svc.def->task);
 	case EXPR_STOPPED:
@@ -69,58 +71,94 @@ static void evaluate(struct svd *svd, struct slot *slot)
 		service_start(&slot->svc, "start-on became true");
 }
 
+/* ---- the index ------------------------------------------------------------ */
+
+/* Appends slot unless it is already the last item (a name written twice in
+ * one expression). */
+static int list_add(struct slot_list *list, struct slot *slot)
+{
+	struct slot **items;
+
+	if (list->count && list->items[list->count - 1] == slot)
+		return 0;
+	items = realloc(list->items, (list->count + 1) * sizeof *items);
+	if (!items)
+		return -1;
+	items[list->count++] = slot;
+	list->items = items;
+	return 0;
+}
+
 struct add_ctx {
 	struct svd *svd;
-	struct slot *dependent;
+	struct slot *from;   /* the service whose expression this is */
+	bool stop_on;
 	int failed;
 };
 
-static void add_dependent(enum expr_kind kind, const char *name, void *ctx)
+/* One term of from's start-on or stop-on naming target. */
+static void add_term(enum expr_kind kind, const char *name, void *ctx)
 {
 	struct add_ctx *a = ctx;
 	struct slot *target = svd_find(a->svd, name);
-	struct slot **list;
+	int rc = 0;
 
-	(void)kind;
 	if (!target)
 		return;
-	/* Named twice (started db or stopped db): listed once is enough. */
-	if (target->dependent_count &&
-	    target->dependents[target->dependent_count - 1] == a->dependent)
-		return;
-	list = realloc(target->dependents,
-		       (target->dependent_count + 1) * sizeof *list);
-	if (!list) {
-		a->failed = 1;
-		return;
+	rc |= list_add(&target->dependents, a->from);
+	if (a->stop_on && kind == EXPR_STOPPING) {
+		rc |= list_add(&target->stop_first, a->from);
+		rc |= list_add(&a->from->stopping_of, target);
 	}
-	list[target->dependent_count++] = a->dependent;
-	target->dependents = list;
+	/* Shutdown order: a service whose start-on names `started X` (or
+	 * whose stop-on names `stopping X`) stops before X. Edges inside a
+	 * dependency cycle are left out: they could only deadlock. */
+	if (((!a->stop_on && kind == EXPR_STARTED) ||
+	     (a->stop_on && kind == EXPR_STOPPING)) &&
+	    !(a->from->in_cycle && target->in_cycle) && target != a->from) {
+		rc |= list_add(&target->stop_before, a->from);
+		rc |= list_add(&a->from->stop_after, target);
+	}
+	if (rc)
+		a->failed = 1;
 }
 
 int cond_index(struct svd *svd)
 {
 	for (size_t i = 0; i < svd->slot_count; i++) {
 		struct slot *slot = svd->slots[i];
-		struct add_ctx a = {svd, slot, 0};
+		struct add_ctx a = {svd, slot, false, 0};
 		if (slot->svc.def->start_on)
-			expr_visit_names(slot->svc.def->start_on, add_dependent, &a);
+			expr_visit_names(slot->svc.def->start_on, add_term, &a);
+		a.stop_on = true;
 		if (slot->svc.def->stop_on)
-			expr_visit_names(slot->svc.def->stop_on, add_dependent, &a);
+			expr_visit_names(slot->svc.def->stop_on, add_term, &a);
 		if (a.failed)
 			return -1;
 	}
 	return 0;
 }
 
+static void list_free(struct slot_list *list)
+{
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
 void cond_free_index(struct svd *svd)
 {
 	for (size_t i = 0; i < svd->slot_count; i++) {
-		free(svd->slots[i]->dependents);
-		svd->slots[i]->dependents = NULL;
-		svd->slots[i]->dependent_count = 0;
+		struct slot *slot = svd->slots[i];
+		list_free(&slot->dependents);
+		list_free(&slot->stop_first);
+		list_free(&slot->stopping_of);
+		list_free(&slot->stop_before);
+		list_free(&slot->stop_after);
 	}
 }
+
+/* ---- evaluation --------------------------------------------------------- */
 
 void cond_startup(struct svd *svd)
 {
@@ -130,6 +168,22 @@ void cond_startup(struct svd *svd)
 
 void cond_changed(struct svd *svd, struct slot *slot)
 {
-	for (size_t i = 0; i < slot->dependent_count; i++)
-		evaluate(svd, slot->dependents[i]);
+	for (size_t i = 0; i < slot->dependents.count; i++)
+		evaluate(svd, slot->dependents.items[i]);
+}
+
+int cond_stop_first(const struct slot *slot)
+{
+	int waiting = 0;
+
+	if (slot->stop_first.count == 0)
+		return -1;
+	for (size_t i = 0; i < slot->stop_first.count; i++) {
+		const struct slot *d = slot->stop_first.items[i];
+		/* Down already, or not stopping because of its stop-on. */
+		if (d->stop_cond && d->svc.phase != PHASE_NONE &&
+		    d->svc.phase != PHASE_DELAY)
+			waiting++;
+	}
+	return waiting;
 }

@@ -12,6 +12,8 @@
 #ifndef SVD_COND_H
 #define SVD_COND_H
 
+#include <stdbool.h>
+
 struct svd;
 struct slot;
 
@@ -24,5 +26,9 @@ void cond_startup(struct svd *svd);
 
 /* slot's state changed: evaluates the services that name it. */
 void cond_changed(struct svd *svd, struct slot *slot);
+
+/* How many services stopping on `stopping <slot>` are still on their way
+ * down; -1 if no stop-on names `stopping <slot>` at all. */
+int cond_stop_first(const struct slot *slot);
 
 #endif

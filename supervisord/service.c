@@ -25,6 +25,7 @@
 
 static void begin_start(struct service *svc);
 static void send_kill(struct service *svc);
+static void stop_own(struct service *svc);
 static void wind_down(struct service *svc);
 
 const char *service_state_name(enum service_state state)
@@ -398,6 +399,8 @@ static void begin_start(struct service *svc)
 	svc->started_ms = 0;
 	/* The last run's group is history: its number may be reused. */
 	svc->pgid = 0;
+	svc->ready_seen = false;
+	svc->status_text[0] = '\0';
 	if (svc->def->pre_start) {
 		if (run_hook(svc, PROC_PRE_START)) {
 			svc->phase = PHASE_PRE_START;
@@ -433,6 +436,7 @@ void service_start(struct service *svc, const char *reason)
 		return;
 	case PHASE_PRE_START:
 	case PHASE_EXEC:
+	case PHASE_READY:
 	case PHASE_POST_START:
 	case PHASE_UP:
 		/* Starting or running; but if a stop is under way, start again
@@ -440,6 +444,7 @@ void service_start(struct service *svc, const char *reason)
 		if (svc->end == END_REQUESTED)
 			svc->restart = true;
 		return;
+	case PHASE_STOP_WAIT:
 	case PHASE_PRE_STOP:
 	case PHASE_KILL:
 	case PHASE_CLEANUP:
@@ -494,26 +499,65 @@ void service_stop(struct service *svc, const char *reason)
 		/* fall through: the main process runs too */
 		__attribute__((fallthrough));
 	case PHASE_EXEC:
+	case PHASE_READY:
 		svc->end = END_REQUESTED;
 		send_kill(svc);
 		return;
 	case PHASE_UP:
 		svc->end = END_REQUESTED;
-		if (svc->def->pre_stop && run_hook(svc, PROC_PRE_STOP)) {
-			svc->phase = PHASE_PRE_STOP;
-			arm_timer(svc, svc->def->kill_timeout_ms);
-			set_state(svc, SERVICE_STOPPING, "pre-stop running (pid %d)",
-				  (int)svc->hook_pid);
+		if (SYS(svc)->stop_first(CTX(svc), svc) < 0) {
+			stop_own(svc); /* no service stops on `stopping` this one */
 			return;
 		}
-		send_kill(svc);
+		/* `stopping X` in others' stop-on: they go first. The count is
+		 * taken once they had a chance to react (service_recheck_stop);
+		 * kill-timeout bounds the wait. */
+		svc->phase = PHASE_STOP_WAIT;
+		svc->stop_waiting = -1;
+		arm_timer(svc, svc->def->kill_timeout_ms);
+		set_state(svc, SERVICE_STOPPING, "stopping (pid %d)", (int)svc->pid);
 		return;
+	case PHASE_STOP_WAIT:
 	case PHASE_PRE_STOP:
 	case PHASE_KILL:
 	case PHASE_CLEANUP:
 	case PHASE_POST_STOP:
 		return; /* already on its way down */
 	}
+}
+
+/* The services that stop on `stopping svc` are down (or kill-timeout ran
+ * out waiting for them): the stop proper begins. */
+static void stop_own(struct service *svc)
+{
+	disarm_timer(svc);
+	if (svc->def->pre_stop && run_hook(svc, PROC_PRE_STOP)) {
+		svc->phase = PHASE_PRE_STOP;
+		arm_timer(svc, svc->def->kill_timeout_ms);
+		set_state(svc, SERVICE_STOPPING, "pre-stop running (pid %d)",
+			  (int)svc->hook_pid);
+		return;
+	}
+	send_kill(svc);
+}
+
+void service_recheck_stop(struct service *svc)
+{
+	int waiting;
+
+	if (svc->phase != PHASE_STOP_WAIT)
+		return;
+	waiting = SYS(svc)->stop_first(CTX(svc), svc);
+	if (waiting <= 0) {
+		stop_own(svc);
+		return;
+	}
+	/* Only news is reported: the report itself makes svd check again. */
+	if (waiting == svc->stop_waiting)
+		return;
+	svc->stop_waiting = waiting;
+	set_state(svc, SERVICE_STOPPING, "waiting for %d service%s that stop on "
+		  "stopping %s", waiting, waiting == 1 ? "" : "s", svc->def->name);
 }
 
 void service_restart(struct service *svc, const char *reason)
@@ -528,8 +572,10 @@ void service_restart(struct service *svc, const char *reason)
 		return;
 	case PHASE_PRE_START:
 	case PHASE_EXEC:
+	case PHASE_READY:
 	case PHASE_POST_START:
 	case PHASE_UP:
+	case PHASE_STOP_WAIT:
 	case PHASE_PRE_STOP:
 	case PHASE_KILL:
 	case PHASE_CLEANUP:
@@ -542,10 +588,9 @@ void service_restart(struct service *svc, const char *reason)
 
 /* ---- events -------------------------------------------------------------- */
 
-void service_exec_ok(struct service *svc)
+/* The main process runs (and is ready, if asked to say so). */
+static void after_ready(struct service *svc)
 {
-	if (svc->phase != PHASE_EXEC)
-		return; /* a stop came first */
 	if (svc->def->post_start && run_hook(svc, PROC_POST_START)) {
 		svc->phase = PHASE_POST_START;
 		set_state(svc, SERVICE_STARTING, "post-start running (pid %d)",
@@ -560,6 +605,50 @@ void service_exec_ok(struct service *svc)
 		return;
 	}
 	up(svc);
+}
+
+void service_exec_ok(struct service *svc)
+{
+	char timeout[32];
+
+	if (svc->phase != PHASE_EXEC)
+		return; /* a stop came first */
+	if (svc->def->ready == READY_NOTIFY && !svc->ready_seen) {
+		svc->phase = PHASE_READY;
+		arm_timer(svc, svc->def->ready_timeout_ms);
+		units_format_duration(svc->def->ready_timeout_ms, timeout, sizeof timeout);
+		set_state(svc, SERVICE_STARTING, "waiting for READY=1 (pid %d, up to %s)",
+			  (int)svc->pid, timeout);
+		return;
+	}
+	after_ready(svc);
+}
+
+void service_ready(struct service *svc)
+{
+	switch (svc->phase) {
+	case PHASE_EXEC:
+		/* READY=1 overtook the exec report. */
+		svc->ready_seen = true;
+		return;
+	case PHASE_READY:
+		svc->ready_seen = true;
+		disarm_timer(svc);
+		after_ready(svc);
+		return;
+	case PHASE_NONE:
+	case PHASE_PRE_START:
+	case PHASE_POST_START:
+	case PHASE_UP:
+	case PHASE_STOP_WAIT:
+	case PHASE_PRE_STOP:
+	case PHASE_KILL:
+	case PHASE_CLEANUP:
+	case PHASE_POST_STOP:
+	case PHASE_DELAY:
+		svc->ready_seen = true; /* after RELOADING=1, or too late: noted */
+		return;
+	}
 }
 
 void service_exec_failed(struct service *svc, const char *why)
@@ -586,6 +675,12 @@ static void main_exited(struct service *svc, int status)
 		set_reason(svc, "%s", text);
 	}
 	switch (svc->phase) {
+	case PHASE_READY:
+	case PHASE_STOP_WAIT:
+		/* Its timer (ready-timeout, the wait for others) is moot now. */
+		disarm_timer(svc);
+		wind_down(svc);
+		return;
 	case PHASE_EXEC:
 	case PHASE_UP:
 	case PHASE_KILL:
@@ -713,6 +808,24 @@ void service_timer(struct service *svc)
 	case PHASE_DELAY:
 		svc->restarts++;
 		begin_start(svc);
+		return;
+	case PHASE_READY: {
+		char timeout[32];
+		units_format_duration(svc->def->ready_timeout_ms, timeout, sizeof timeout);
+		SYS(svc)->log(CTX(svc), LOG_LEVEL_WARNING,
+			      "%s: no READY=1 within ready-timeout (%s); stopping it",
+			      svc->def->name, timeout);
+		svc->end = END_FAILURE;
+		send_kill(svc);
+		set_reason(svc, "not ready within %s", timeout);
+		return;
+	}
+	case PHASE_STOP_WAIT:
+		SYS(svc)->log(CTX(svc), LOG_LEVEL_WARNING,
+			      "%s: services that stop on stopping %s still run after "
+			      "kill-timeout; stopping it anyway", svc->def->name,
+			      svc->def->name);
+		stop_own(svc);
 		return;
 	case PHASE_PRE_START:
 	case PHASE_POST_START:

@@ -14,15 +14,17 @@
  *
  * Phases, in the order a service goes through them:
  *
- *   NONE --start--> PRE_START --> EXEC --> POST_START --> UP
- *   (stopped,       (pre-start    (main    (post-start    (running)
- *    failed, done)   hook)         forked)  hook)
+ *   NONE --start--> PRE_START --> EXEC --> READY --> POST_START --> UP
+ *   (stopped,       (pre-start    (main    (waiting  (post-start    (running)
+ *    failed, done)   hook)         forked)  for       hook)
+ *                                           READY=1)
  *
- *   UP --stop--> PRE_STOP --> KILL --> CLEANUP --> POST_STOP --> NONE/DELAY
- *                (pre-stop    (kill-   (leftover    (post-stop    (settled:
- *                 hook)        signal   processes    hook)         stopped,
- *                              sent)    of group)                  failed, done
- *                                                                  or backoff)
+ *   UP --stop--> STOP_WAIT --> PRE_STOP --> KILL --> CLEANUP --> POST_STOP
+ *                (services     (pre-stop    (kill-   (leftover    (post-stop
+ *                 that stop     hook)        signal   processes)   hook)
+ *                 on `stopping               sent)
+ *                 X` go first)          --> NONE (stopped, failed, done)
+ *                                           or DELAY (backoff)
  *
  * The main process ending on its own enters the same path at CLEANUP. When
  * the path ends, settle() decides: stop requested -> stopped; a task that
@@ -63,8 +65,10 @@ enum service_phase {
 	PHASE_NONE,
 	PHASE_PRE_START,
 	PHASE_EXEC,
+	PHASE_READY,
 	PHASE_POST_START,
 	PHASE_UP,
+	PHASE_STOP_WAIT,
 	PHASE_PRE_STOP,
 	PHASE_KILL,
 	PHASE_CLEANUP,
@@ -115,6 +119,10 @@ struct service_sys {
 	void (*timer_start)(void *ctx, struct service *svc, int64_t ms);
 	void (*timer_stop)(void *ctx, struct service *svc);
 	int64_t (*now_ms)(void *ctx); /* monotonic */
+	/* How many services must stop before svc may: those whose stop-on
+	 * names `stopping svc` and that are on their way down because of it;
+	 * -1 if no service's stop-on names `stopping svc` at all. */
+	int (*stop_first)(void *ctx, struct service *svc);
 	/* After every state change (and after the goal or reason changes). */
 	void (*changed)(void *ctx, struct service *svc, enum service_state old);
 	/* svd's own log; level is an enum log_level (log.h). */
@@ -144,6 +152,9 @@ struct service {
 	pid_t hook_pid;      /* the running hook (pre/post-start/stop) */
 	enum service_proc hook;
 	bool hook_failed;    /* the last hook ended badly */
+	bool ready_seen;     /* READY=1 came (maybe before the exec report) */
+	int stop_waiting;    /* PHASE_STOP_WAIT: how many it waits for */
+	char status_text[128]; /* the last STATUS= of the service */
 	pid_t on_failure_pid;
 
 	int64_t started_ms;  /* when the current run became running */
@@ -173,6 +184,10 @@ void service_exec_ok(struct service *svc);
 void service_exec_failed(struct service *svc, const char *why);
 void service_exited(struct service *svc, pid_t pid, int wait_status);
 void service_timer(struct service *svc);
+/* READY=1 from the service (ready = notify). */
+void service_ready(struct service *svc);
+/* Services it waited for in PHASE_STOP_WAIT may be down: check again. */
+void service_recheck_stop(struct service *svc);
 /* A process svd reaped that may have been one of svc's leftovers. */
 void service_leftover_reaped(struct service *svc);
 

@@ -30,6 +30,8 @@
 #include "control.h"
 #include "leftovers.h"
 #include "log.h"
+#include "notify.h"
+#include "shutdown.h"
 #include "spawn.h"
 #include "units.h"
 
@@ -70,6 +72,12 @@ static int sys_kill(void *ctx, pid_t pid, int sig)
 			pid < 0 ? "process group" : "pid", (int)(pid < 0 ? -pid : pid),
 			strerror(errno));
 	return -1;
+}
+
+static int sys_stop_first(void *ctx, struct service *svc)
+{
+	(void)ctx;
+	return cond_stop_first(slot_of(svc));
 }
 
 static int sys_leftovers(void *ctx, struct service *svc, int sig)
@@ -159,6 +167,7 @@ static pid_t sys_spawn(void *ctx, struct service *svc, enum service_proc proc,
 	struct slot *slot = slot_of(svc);
 	char code[48], state[48];
 	char *extra[3] = {NULL, NULL, NULL};
+	const char *notify = notify_env(svd);
 	struct spawn_request req = {
 		.def = svc->def,
 		.proc = proc,
@@ -181,6 +190,8 @@ static pid_t sys_spawn(void *ctx, struct service *svc, enum service_proc proc,
 			 service_state_name(svc->state));
 		extra[0] = code;
 		extra[1] = state;
+	} else if (proc == PROC_MAIN && svc->def->ready == READY_NOTIFY && notify) {
+		extra[0] = (char *)notify;
 	}
 	out = open_output(svd, svc->def, why, size);
 	if (out < 0)
@@ -275,6 +286,21 @@ static void on_child(struct ev_loop *loop, ev_child *w, int revents)
 		orphan_reaped(svd, w->rpid);
 		return;
 	}
+	/* MAINPID=: the service said another process is its main one now.
+	 * Once the old one is gone that one has been reparented to svd (the
+	 * subreaper), so it will be reaped here like the old one. */
+	if (w->rpid == slot->svc.pid && slot->main_pid_next > 0 &&
+	    slot->main_pid_next != w->rpid && kill(slot->main_pid_next, 0) == 0 &&
+	    pidmap_put(&svd->pids, slot->main_pid_next, slot) == 0) {
+		log_msg(LOG_LEVEL_INFO, "%s: main process %d exited; pid %d (MAINPID) "
+			"is the main process now", slot->svc.def->name, (int)w->rpid,
+			(int)slot->main_pid_next);
+		slot->svc.pid = slot->main_pid_next;
+		slot->main_pid_next = 0;
+		if (slot->report_fd >= 0 && !take_report(svd, slot))
+			close_report(svd, slot);
+		return;
+	}
 	/* The child is gone, so its report is complete: read it before the
 	 * exit, whichever event libev happened to deliver first. */
 	if (w->rpid == slot->svc.pid && slot->report_fd >= 0 && !take_report(svd, slot))
@@ -320,6 +346,12 @@ void svd_flush(struct svd *svd)
 		struct slot *slot = svd->changed[--svd->changed_count];
 		slot->queued = false;
 		cond_changed(svd, slot);
+		/* A stop waiting for services that stop on `stopping X`: X
+		 * itself may just have begun waiting, or one of those ended. */
+		service_recheck_stop(&slot->svc);
+		for (size_t i = 0; i < slot->stopping_of.count; i++)
+			service_recheck_stop(&slot->stopping_of.items[i]->svc);
+		shutdown_progress(svd, slot);
 	}
 	if (svd->shutting_down && all_idle(svd)) {
 		log_msg(LOG_LEVEL_INFO, "every service stopped; exiting");
@@ -354,35 +386,6 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)loop;
 	(void)revents;
 	svd_flush(w->data);
-}
-
-void svd_shutdown(struct svd *svd, const char *reason)
-{
-	if (!svd->shutting_down) {
-		log_msg(LOG_LEVEL_INFO, "shutting down (%s): stopping %zu services",
-			reason, svd->slot_count);
-		for (size_t i = 0; i < svd->slot_count; i++)
-			svd->slots[i]->svc.sigkill_sent = false;
-	}
-	svd->shutting_down = true;
-	int64_t longest = 0;
-	for (size_t i = 0; i < svd->slot_count; i++) {
-		struct service *svc = &svd->slots[i]->svc;
-		service_stop(svc, reason);
-		if (svc->on_failure_pid) {
-			/* Nothing waits for an on-failure command but the shutdown:
-			 * it gets the service's kill-timeout, then SIGKILL. */
-			kill(-svc->on_failure_pid, SIGTERM);
-			if (svc->def->kill_timeout_ms > longest)
-				longest = svc->def->kill_timeout_ms;
-		}
-	}
-	if (longest && !ev_is_active(&svd->hook_kill)) {
-		ev_timer_set(&svd->hook_kill, (double)longest / 1000.0, 0.0);
-		ev_timer_start(svd->loop, &svd->hook_kill);
-	}
-	/* When nothing runs any more, the flush before the loop next sleeps
-	 * (on_prepare) ends the loop. */
 }
 
 /* ---- setup ---------------------------------------------------------------- */
@@ -434,7 +437,6 @@ static void slot_free(struct svd *svd, struct slot *slot)
 	if (slot->report_fd >= 0)
 		close_report(svd, slot);
 	service_def_free(slot->svc.owned_def);
-	free(slot->dependents);
 	free(slot);
 }
 
@@ -512,6 +514,7 @@ int svd_init(struct svd *svd, struct ev_loop *loop, const struct svd_options *op
 		.spawn = sys_spawn,
 		.kill = sys_kill,
 		.leftovers = sys_leftovers,
+		.stop_first = sys_stop_first,
 		.timer_start = sys_timer_start,
 		.timer_stop = sys_timer_stop,
 		.now_ms = sys_now_ms,
@@ -555,7 +558,7 @@ int svd_init(struct svd *svd, struct ev_loop *loop, const struct svd_options *op
 	svd->flush.data = svd;
 	ev_prepare_start(loop, &svd->flush);
 
-	if (control_open(svd) < 0)
+	if (control_open(svd) < 0 || notify_open(svd) < 0)
 		return -1;
 	cond_startup(svd);
 	return 0;
@@ -566,6 +569,8 @@ void svd_free(struct svd *svd)
 	if (svd->loop)
 		ev_timer_stop(svd->loop, &svd->hook_kill);
 	control_close(svd);
+	notify_close(svd);
+	cond_free_index(svd);
 	for (size_t i = 0; i < svd->slot_count; i++)
 		slot_free(svd, svd->slots[i]);
 	free(svd->slots);

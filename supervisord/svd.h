@@ -18,6 +18,7 @@
 #include "service.h"
 
 struct control;
+struct notify;
 struct pending;
 struct waiter;
 
@@ -28,6 +29,11 @@ struct svd_options {
 	const char *log_dir;
 	bool has_socket_gid;
 	gid_t socket_gid;
+};
+
+struct slot_list {
+	struct slot **items;
+	size_t count;
 };
 
 /* One supervised service and what the loop needs for it. */
@@ -42,9 +48,15 @@ struct slot {
 	ev_io report;         /* the main process's exec report pipe */
 	int report_fd;
 	char program[256];    /* what the main process execs, for messages */
+	pid_t main_pid_next;  /* MAINPID= from the service: takes over on exit */
 	struct waiter *waiters;
-	struct slot **dependents; /* slots whose start-on/stop-on name this one */
-	size_t dependent_count;
+	bool shutdown_pending; /* shutdown: waits for stop_before to be down */
+	/* Built by cond_index() from the expressions: */
+	struct slot_list dependents;  /* name this one: evaluate on its change */
+	struct slot_list stop_first;  /* stop-on `stopping <this>`: go first */
+	struct slot_list stopping_of; /* what this one's `stopping X` name */
+	struct slot_list stop_before; /* shutdown: down before this one stops */
+	struct slot_list stop_after;  /* shutdown: wait for this one */
 };
 
 struct svd {
@@ -68,6 +80,7 @@ struct svd {
 	size_t changed_cap;
 
 	struct control *control;
+	struct notify *notify;
 	bool shutting_down;
 	struct pending *shutdown_pending; /* `svctl shutdown` clients */
 	int exit_status;
@@ -80,8 +93,6 @@ void svd_free(struct svd *svd);
 /* The slot of service name, or NULL. */
 struct slot *svd_find(const struct svd *svd, const char *name);
 
-/* Starts the orderly shutdown: every service stops, then the loop ends. */
-void svd_shutdown(struct svd *svd, const char *reason);
 
 /* Conditions, waiters and shutdown progress after state changes. */
 void svd_flush(struct svd *svd);

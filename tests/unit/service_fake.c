@@ -106,6 +106,14 @@ static void fake_timer_stop(void *ctx, struct service *svc)
 	w->timer_running = false;
 }
 
+static int fake_stop_first(void *ctx, struct service *svc)
+{
+	struct world *w = ctx;
+
+	assert_ptr_equal(svc, &w->svc);
+	return w->stop_first;
+}
+
 static int64_t fake_now_ms(void *ctx)
 {
 	struct world *w = ctx;
@@ -152,6 +160,7 @@ int world_setup(void **state)
 	}
 	w->now = T0;
 	w->next_pid = 100;
+	w->stop_first = -1;
 	w->spawn_why = WHY_ENOENT;
 	w->sys = (struct service_sys){
 		.ctx = w,
@@ -161,6 +170,7 @@ int world_setup(void **state)
 		.timer_start = fake_timer_start,
 		.timer_stop = fake_timer_stop,
 		.now_ms = fake_now_ms,
+		.stop_first = fake_stop_first,
 		.changed = fake_changed,
 		.log = fake_log,
 	};

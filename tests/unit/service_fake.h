@@ -60,6 +60,9 @@ struct world {
 	struct kill_record kills[MAX_RECORDS];
 	size_t kill_count;
 	int leftovers_alive;
+	/* What stop_first() answers: -1 (nobody stops on `stopping web`,
+	 * the default) or how many still have to stop first. */
+	int stop_first;
 	int leftover_sigs[MAX_RECORDS];
 	size_t leftover_count;
 	bool timer_running;
