@@ -15,6 +15,7 @@
 
 #include "cond.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,16 @@ static void evaluate(struct svd *svd, struct slot *slot)
 	slot->stop_cond = stop;
 	if (svd->shutting_down)
 		return;
+	/* Say why a service that never ran is not running. */
+	if (!start && slot->svc.state == SERVICE_STOPPED &&
+	    !slot->svc.last_exit.valid && !slot->svc.held) {
+		if (slot->in_cycle)
+			snprintf(slot->svc.reason, sizeof slot->svc.reason,
+				 "in a dependency cycle: not started automatically");
+		else if (slot->start_on_text)
+			snprintf(slot->svc.reason, sizeof slot->svc.reason,
+				 "waiting for start-on: %s", slot->start_on_text);
+	}
 	if (stop_edge) {
 		service_stop(&slot->svc, "stop-on became true");
 		return;
@@ -128,6 +139,9 @@ int cond_index(struct svd *svd)
 	for (size_t i = 0; i < svd->slot_count; i++) {
 		struct slot *slot = svd->slots[i];
 		struct add_ctx a = {svd, slot, false, 0};
+		if (slot->svc.def->start_on &&
+		    !(slot->start_on_text = expr_format(slot->svc.def->start_on)))
+			return -1;
 		if (slot->svc.def->start_on)
 			expr_visit_names(slot->svc.def->start_on, add_term, &a);
 		a.stop_on = true;
@@ -155,6 +169,8 @@ void cond_free_index(struct svd *svd)
 		list_free(&slot->stopping_of);
 		list_free(&slot->stop_before);
 		list_free(&slot->stop_after);
+		free(slot->start_on_text);
+		slot->start_on_text = NULL;
 	}
 }
 

@@ -44,6 +44,7 @@ struct slot {
 	bool start_cond;      /* last value of start-on */
 	bool stop_cond;       /* last value of stop-on */
 	bool queued;          /* in svd->changed, waiting for svd_flush */
+	char *start_on_text;  /* the start-on as written back, for status */
 	ev_timer timer;
 	ev_io report;         /* the main process's exec report pipe */
 	int report_fd;
