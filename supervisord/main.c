@@ -26,6 +26,7 @@ struct options {
 	const char *log_dir;
 	const char *log_level;
 	const char *socket_group;
+	const char *notify_socket;
 	bool check;
 	bool dump;
 };
@@ -33,7 +34,8 @@ struct options {
 static void usage(FILE *out)
 {
 	fputs("usage: svd [--conf-dir DIR]... [--socket PATH] [--log-dir DIR]\n"
-	      "           [--log-level LEVEL] [--socket-group GROUP] [--check [--dump]]\n"
+	      "           [--log-level LEVEL] [--socket-group GROUP]\n"
+	      "           [--notify-socket ADDR] [--check [--dump]]\n"
 	      "\n"
 	      "Supervises the services defined by DIR/NAME.conf files (svd.conf(5)).\n"
 	      "\n"
@@ -46,6 +48,9 @@ static void usage(FILE *out)
 	      "                       else $XDG_STATE_HOME/svd/log)\n"
 	      "  --log-level LEVEL    error, warning, info (default) or debug\n"
 	      "  --socket-group GROUP members may use the control socket too\n"
+	      "  --notify-socket ADDR the NOTIFY_SOCKET of ready = notify services:\n"
+	      "                       @NAME (abstract) or a path (default:\n"
+	      "                       @svd-notify/PID)\n"
 	      "  --check              validate the service files, print every error and\n"
 	      "                       warning, exit 0 if there is no error, else 1\n"
 	      "  --dump               with --check: print each valid service's effective\n"
@@ -78,13 +83,15 @@ static bool valid_level(const char *level)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_CONF_DIR = 256, OPT_SOCKET, OPT_LOG_DIR, OPT_LOG_LEVEL,
-	       OPT_SOCKET_GROUP, OPT_CHECK, OPT_DUMP, OPT_HELP, OPT_VERSION };
+	       OPT_SOCKET_GROUP, OPT_NOTIFY_SOCKET, OPT_CHECK, OPT_DUMP, OPT_HELP,
+	       OPT_VERSION };
 	static const struct option longopts[] = {
 		{"conf-dir", required_argument, NULL, OPT_CONF_DIR},
 		{"socket", required_argument, NULL, OPT_SOCKET},
 		{"log-dir", required_argument, NULL, OPT_LOG_DIR},
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 		{"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
+		{"notify-socket", required_argument, NULL, OPT_NOTIFY_SOCKET},
 		{"check", no_argument, NULL, OPT_CHECK},
 		{"dump", no_argument, NULL, OPT_DUMP},
 		{"help", no_argument, NULL, OPT_HELP},
@@ -120,6 +127,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SOCKET_GROUP:
 			o->socket_group = optarg;
+			break;
+		case OPT_NOTIFY_SOCKET:
+			o->notify_socket = optarg;
 			break;
 		case OPT_CHECK:
 			o->check = true;
@@ -205,6 +215,7 @@ static int supervise(const struct options *o, const char *socket_path,
 		.conf_dir_count = o->conf_dir_count,
 		.socket_path = socket_path,
 		.log_dir = log_dir,
+		.notify_socket = o->notify_socket,
 	};
 	struct ev_loop *loop;
 	struct svd svd;

@@ -7,11 +7,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 
 struct notify {
 	int fd;
+	bool path;      /* a socket file to remove at exit */
 	ev_io io;
 	char env[sizeof "NOTIFY_SOCKET=" + sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -154,20 +157,42 @@ static void on_datagram(struct ev_loop *loop, ev_io *w, int revents)
 int notify_open(struct svd *svd)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	const char *want = svd->opts->notify_socket;
 	struct notify *nt = calloc(1, sizeof *nt);
+	bool abstract = !want || want[0] == '@';
+	socklen_t addr_len;
 	int one = 1, len;
 
 	if (!nt)
 		return -1;
-	/* Abstract name: sun_path starts with NUL; "@" in NOTIFY_SOCKET. */
-	len = snprintf(addr.sun_path + 1, sizeof addr.sun_path - 1, "svd-notify/%d",
-		       (int)getpid());
-	snprintf(nt->env, sizeof nt->env, "NOTIFY_SOCKET=@%s", addr.sun_path + 1);
+	if (!want)
+		len = snprintf(addr.sun_path, sizeof addr.sun_path, "@svd-notify/%d",
+			       (int)getpid());
+	else
+		len = snprintf(addr.sun_path, sizeof addr.sun_path, "%s", want);
+	if (len < 2 || (size_t)len >= sizeof addr.sun_path) {
+		log_msg(LOG_LEVEL_ERROR, "unable to use \"%s\" as notify socket: "
+			"1 to %zu bytes after '@', or a path", want ? want : "",
+			sizeof addr.sun_path - 2);
+		free(nt);
+		return -1;
+	}
+	snprintf(nt->env, sizeof nt->env, "NOTIFY_SOCKET=%s", addr.sun_path);
+	/* Abstract name: sun_path starts with NUL where NOTIFY_SOCKET has '@',
+	 * and the address is exactly as long as the name. */
+	if (abstract)
+		addr.sun_path[0] = '\0';
+	else
+		unlink(addr.sun_path);
+	addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)len +
+			       (abstract ? 0 : 1));
 	nt->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (nt->fd < 0 ||
 	    setsockopt(nt->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0 ||
-	    bind(nt->fd, (struct sockaddr *)&addr,
-		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len)) < 0) {
+	    bind(nt->fd, (struct sockaddr *)&addr, addr_len) < 0 ||
+	    /* Services may run as any user; who speaks for which service is
+	     * decided by the sender's credentials, not by the file mode. */
+	    (!abstract && chmod(nt->env + strlen("NOTIFY_SOCKET="), 0666) < 0)) {
 		log_msg(LOG_LEVEL_ERROR, "unable to create the notify socket %s: %s",
 			nt->env + strlen("NOTIFY_SOCKET="), strerror(errno));
 		if (nt->fd >= 0)
@@ -175,6 +200,7 @@ int notify_open(struct svd *svd)
 		free(nt);
 		return -1;
 	}
+	nt->path = !abstract;
 	ev_io_init(&nt->io, on_datagram, nt->fd, EV_READ);
 	nt->io.data = svd;
 	ev_io_start(svd->loop, &nt->io);
@@ -188,6 +214,8 @@ void notify_close(struct svd *svd)
 		return;
 	ev_io_stop(svd->loop, &svd->notify->io);
 	close(svd->notify->fd);
+	if (svd->notify->path)
+		unlink(svd->notify->env + strlen("NOTIFY_SOCKET="));
 	free(svd->notify);
 	svd->notify = NULL;
 }

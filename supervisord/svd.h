@@ -27,6 +27,7 @@ struct svd_options {
 	size_t conf_dir_count;
 	const char *socket_path;
 	const char *log_dir;
+	const char *notify_socket; /* "@name" (abstract) or a path; NULL: default */
 	bool has_socket_gid;
 	gid_t socket_gid;
 };
