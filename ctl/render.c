@@ -190,10 +190,22 @@ void render_results_json(const struct render *r, FILE *out)
 		const struct render_row *row = &r->rows[i];
 		fputs(i ? ",\n {" : "\n {", out);
 		json_text(out, "name", field(row, "name"), false);
+		json_text(out, "change", field(row, "change"), false);
 		json_text(out, "result", field(row, "result"), false);
 		json_text(out, "state", field(row, "state"), false);
 		json_text(out, "reason", field(row, "reason"), true);
 		fputs("}", out);
 	}
 	fputs(r->count ? "\n]\n" : "]\n", out);
+}
+
+void render_change(const struct render *r, size_t i, FILE *out)
+{
+	const struct render_row *row = &r->rows[i];
+	const char *change = field(row, "change");
+
+	if (*change)
+		fprintf(out, "%-8s %s\n", change, field(row, "name"));
+	else if (strcmp(field(row, "result"), "ok") == 0)
+		fprintf(out, "%-8s %s\n", "restarted", field(row, "name"));
 }

@@ -29,6 +29,10 @@ void render_status_json(const struct render *r, FILE *out);
 /* For start/stop/restart: the results as a JSON array. */
 void render_results_json(const struct render *r, FILE *out);
 
+/* One reload-config record: "added web"; a restart result of update:
+ * "restarted web" (failures are svd's error message). */
+void render_change(const struct render *r, size_t i, FILE *out);
+
 void render_free(struct render *r);
 
 /* "3h2m", "45s", "1d4h": the two largest units. */

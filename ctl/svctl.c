@@ -25,6 +25,7 @@ enum output {
 	OUT_RESULTS, /* start/stop/restart: failures on stderr, JSON on request */
 	OUT_STATUS,  /* the table or JSON */
 	OUT_MESSAGE, /* the final line's text, if any */
+	OUT_CHANGES, /* reload-config/update: "changed web" lines; errors */
 };
 
 struct command {
@@ -47,6 +48,8 @@ static const struct command commands[] = {
 	{"shutdown", 0, 0, 0, OUT_MESSAGE, 1, "shutdown"},
 	{"log-level", 1, 1, 0, OUT_MESSAGE, 0, "log-level LEVEL"},
 	{"version", 0, 0, 0, OUT_MESSAGE, 0, "version"},
+	{"reload-config", 0, 1, 0, OUT_CHANGES, 0, "reload-config [--dry-run]"},
+	{"update", 0, 0, 0, OUT_CHANGES, 0, "update"},
 };
 
 static void usage(FILE *out)
@@ -63,6 +66,11 @@ static void usage(FILE *out)
 	      "  shutdown           stop every service, then svd exits\n"
 	      "  log-level LEVEL    svd's verbosity: error, warning, info, debug\n"
 	      "  version            svctl's and svd's versions\n"
+	      "  reload-config [--dry-run]\n"
+	      "                     read the service files again, apply (or only\n"
+	      "                     show) what changed\n"
+	      "  update             reload-config, then restart the running services\n"
+	      "                     whose definition changed\n"
 	      "\n"
 	      "The socket is --socket PATH, else $SVD_SOCKET, else /run/svd/svd.sock\n"
 	      "for root and $XDG_RUNTIME_DIR/svd.sock for other users.\n"
@@ -73,6 +81,7 @@ static void usage(FILE *out)
 
 struct output_ctx {
 	struct render rows;
+	bool text_to_stderr;
 };
 
 static void on_item(char **words, int count, void *ctx)
@@ -84,8 +93,10 @@ static void on_item(char **words, int count, void *ctx)
 
 static void on_text(const char *text, void *ctx)
 {
-	(void)ctx;
-	printf("%s\n", text);
+	struct output_ctx *o = ctx;
+
+	/* reload-config's lines are the errors of service files. */
+	fprintf(o->text_to_stderr ? stderr : stdout, "%s\n", text);
 }
 
 static const char *socket_path(const char *option, char *buf, size_t size)
@@ -125,7 +136,7 @@ static int check_args(const struct command *cmd, char **args, int n)
 static int run(const struct command *cmd, const char *path, bool json,
 	       char **args, int n)
 {
-	struct output_ctx o = {0};
+	struct output_ctx o = {.text_to_stderr = cmd->output == OUT_CHANGES};
 	struct client_reply reply;
 	char err[512];
 	char *argv[PROTO_ARGS_MAX + 1];
@@ -166,6 +177,16 @@ static int run(const struct command *cmd, const char *path, bool json,
 	case OUT_RESULTS:
 		if (json)
 			render_results_json(&o.rows, stdout);
+		break;
+	case OUT_CHANGES:
+		if (json) {
+			render_results_json(&o.rows, stdout);
+			break;
+		}
+		for (size_t i = 0; i < o.rows.count; i++)
+			render_change(&o.rows, i, stdout);
+		if (reply.exit_code == 0 && reply.message && *reply.message)
+			printf("%s\n", reply.message);
 		break;
 	case OUT_MESSAGE:
 		if (reply.exit_code == 0 && reply.message && *reply.message) {

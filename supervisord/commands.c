@@ -18,6 +18,7 @@
 #include "control.h"
 #include "log.h"
 #include "proto.h"
+#include "reload.h"
 #include "shutdown.h"
 #include "svd.h"
 #include "units.h"
@@ -247,15 +248,20 @@ static bool need_names(struct conn *c, const char *verb, int n)
 	return false;
 }
 
-/* Registers one waiter per slot and answers at once if all are decided. */
+/* Registers one waiter per slot and answers at once if all are decided.
+ * failed (may be NULL) is a failure known already, reported in the end. */
 static void wait_for(struct svd *svd, struct conn *c, struct slot **slots, int n,
-		     enum waiter_kind kind, const char *verb)
+		     enum waiter_kind kind, const char *verb, const char *failed)
 {
 	struct pending *p = pending_new(svd, c, (size_t)n, verb);
 
 	if (!p) {
 		conn_error(c, PROTO_EXIT_FAILED, "out of memory");
 		return;
+	}
+	if (failed) {
+		p->exit_code = PROTO_EXIT_FAILED;
+		proto_buf_adds(&p->failures, failed);
 	}
 	conn_set_data(c, p);
 	for (int i = 0; i < n; i++) {
@@ -301,10 +307,18 @@ static void start_each(struct svd *svd, struct conn *c, char **args, int n,
 
 	snprintf(reason, sizeof reason, "svctl %s", verb);
 	for (int i = 0; i < n; i++) {
+		if (slots[i]->removed) {
+			conn_error(c, PROTO_EXIT_NO_SUCH_SERVICE, "%s was removed by "
+				   "reload-config (its file is gone)", args[i]);
+			free(slots);
+			return;
+		}
+	}
+	for (int i = 0; i < n; i++) {
 		slots[i]->svc.held = false;
 		request(&slots[i]->svc, reason);
 	}
-	wait_for(svd, c, slots, n, WAIT_UP, verb);
+	wait_for(svd, c, slots, n, WAIT_UP, verb, NULL);
 	free(slots);
 }
 
@@ -329,7 +343,7 @@ static void cmd_stop(struct svd *svd, struct conn *c, char **args, int n)
 		slots[i]->svc.held = true;
 		service_stop(&slots[i]->svc, "svctl stop");
 	}
-	wait_for(svd, c, slots, n, WAIT_DOWN, "stop");
+	wait_for(svd, c, slots, n, WAIT_DOWN, "stop", NULL);
 	free(slots);
 }
 
@@ -499,6 +513,112 @@ static void cmd_version(struct svd *svd, struct conn *c, char **args, int n)
 	conn_ok(c, "svd %s", PACKAGE_VERSION);
 }
 
+/* ---- reload-config and update ------------------------------------------- */
+
+struct reload_ctx {
+	struct conn *conn;
+	size_t errors;
+};
+
+static void send_change(void *ctx, const char *name, enum reload_change change)
+{
+	struct reload_ctx *r = ctx;
+	struct proto_buf item = {0};
+
+	proto_buf_adds(&item, "item");
+	proto_buf_field(&item, "name", name);
+	proto_buf_field(&item, "change", reload_change_name(change));
+	proto_buf_adds(&item, "\n");
+	if (item.data)
+		conn_write(r->conn, item.data, item.len);
+	proto_buf_free(&item);
+	log_msg(LOG_LEVEL_INFO, "reload-config: %s %s", reload_change_name(change), name);
+}
+
+static void send_diag(void *ctx, const struct diag *d)
+{
+	struct reload_ctx *r = ctx;
+	struct proto_buf line = {0};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (d->level == DIAG_ERROR)
+		r->errors++;
+	if (!out)
+		return;
+	diag_print(d, out);
+	if (fclose(out) != 0 || !text) {
+		free(text);
+		return;
+	}
+	if (len && text[len - 1] == '\n')
+		text[len - 1] = '\0';
+	proto_buf_adds(&line, "line ");
+	proto_buf_add_escaped(&line, text);
+	proto_buf_adds(&line, "\n");
+	if (line.data)
+		conn_write(r->conn, line.data, line.len);
+	proto_buf_free(&line);
+	free(text);
+}
+
+/* reload-config [--dry-run], and update (reload-config, then restart the
+ * running services whose definition changed). */
+static void reload(struct svd *svd, struct conn *c, char **args, int n, bool update)
+{
+	struct reload_ctx r = {c, 0};
+	struct reload_report report = {&r, send_change, send_diag};
+	bool dry_run = !update && n == 1 && strcmp(args[0], "--dry-run") == 0;
+	struct slot **changed = NULL;
+	int count = 0;
+
+	if (n > (update ? 0 : 1) || (n == 1 && !dry_run)) {
+		conn_error(c, PROTO_EXIT_USAGE, update ? "update takes no arguments"
+			   : "reload-config takes only --dry-run");
+		return;
+	}
+	if (svd->shutting_down) {
+		conn_error(c, PROTO_EXIT_FAILED, "svd is shutting down");
+		return;
+	}
+	if (reload_config(svd, dry_run, &report, update ? &changed : NULL, &count) < 0) {
+		conn_error(c, PROTO_EXIT_FAILED, "unable to read the service files: %m");
+		return;
+	}
+	char errors[160] = "";
+	if (r.errors)
+		snprintf(errors, sizeof errors, "%zu error%s in service files: those "
+			 "services keep their old definitions%s", r.errors,
+			 r.errors == 1 ? "" : "s",
+			 dry_run ? " (dry run: nothing applied)" : "");
+	if (!update || count == 0) {
+		free(changed);
+		if (r.errors)
+			conn_error(c, PROTO_EXIT_FAILED, "%s", errors);
+		else
+			conn_ok(c, "%s", dry_run ? "dry run: nothing applied" : "");
+		return;
+	}
+	/* The rest was applied despite broken files: restart what changed. */
+	for (int i = 0; i < count; i++) {
+		changed[i]->svc.held = false;
+		service_restart(&changed[i]->svc, "svctl update");
+	}
+	wait_for(svd, c, changed, count, WAIT_UP, "update", r.errors ? errors : NULL);
+	free(changed);
+}
+
+static void cmd_reload_config(struct svd *svd, struct conn *c, char **args, int n)
+{
+	reload(svd, c, args, n, false);
+}
+
+static void cmd_update(struct svd *svd, struct conn *c, char **args, int n)
+{
+	reload(svd, c, args, n, true);
+}
+
 static const struct {
 	const char *verb;
 	void (*handler)(struct svd *svd, struct conn *c, char **args, int n);
@@ -512,6 +632,8 @@ static const struct {
 	{"shutdown", cmd_shutdown},
 	{"log-level", cmd_log_level},
 	{"version", cmd_version},
+	{"reload-config", cmd_reload_config},
+	{"update", cmd_update},
 };
 
 void commands_dispatch(struct svd *svd, struct conn *c, char **words, int count)

@@ -42,6 +42,7 @@ struct conf_set {
 	size_t count;
 	bool *in_cycle;            /* per def: member of a dependency cycle */
 	size_t rejected;           /* services left out because of errors */
+	struct string_list rejected_names; /* their names (reload keeps them) */
 	size_t files_read;
 	struct diag_list diags;
 };
@@ -58,5 +59,9 @@ void conf_set_free(struct conf_set *set);
 
 /* The definition in service-file syntax, every key with its value. */
 void conf_dump(const struct service_def *def, FILE *out);
+
+/* True if a and b define the same service (every effective value; which
+ * files they came from does not matter). */
+bool conf_same(const struct service_def *a, const struct service_def *b);
 
 #endif

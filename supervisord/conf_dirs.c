@@ -292,6 +292,14 @@ static int add_def(struct conf_set *set, struct service_def *def)
 	return 0;
 }
 
+static void reject(struct conf_set *set, const char *name)
+{
+	set->rejected++;
+	/* Without the name, reload would take a broken service for a removed
+	 * one; on ENOMEM it is lost, and the service is treated as removed. */
+	string_list_add(&set->rejected_names, name);
+}
+
 /* Reads and parses the service whose records are entries[0..n). */
 static int load_service(struct conf_set *set, const struct entry *entries,
 			size_t n)
@@ -312,7 +320,7 @@ static int load_service(struct conf_set *set, const struct entry *entries,
 		char *text;
 		size_t len;
 		if (e->unreadable) {
-			set->rejected++; /* already reported */
+			reject(set, entries[0].name); /* already reported */
 			goto out;
 		}
 		if (read_file(e->path, &text, &len, &set->diags) < 0) {
@@ -322,7 +330,7 @@ static int load_service(struct conf_set *set, const struct entry *entries,
 			}
 			/* Already reported. Without one of its files the service
 			 * would not be what its author wrote: leave it out. */
-			set->rejected++;
+			reject(set, entries[0].name);
 			goto out;
 		}
 		set->files_read++;
@@ -332,7 +340,7 @@ static int load_service(struct conf_set *set, const struct entry *entries,
 	if (!def && errno == ENOMEM)
 		rc = -1;
 	else if (!def)
-		set->rejected++;
+		reject(set, entries[0].name);
 	else if (def && add_def(set, def) < 0) {
 		service_def_free(def);
 		rc = -1;
@@ -413,6 +421,7 @@ void conf_set_free(struct conf_set *set)
 		service_def_free(set->defs[i]);
 	free(set->defs);
 	free(set->in_cycle);
+	string_list_clear(&set->rejected_names);
 	diag_free(&set->diags);
 	memset(set, 0, sizeof *set);
 }

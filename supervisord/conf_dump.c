@@ -264,3 +264,35 @@ void conf_dump(const struct service_def *def, FILE *out)
 	fputs("[log]\n", out);
 	dump_log(&def->log, out);
 }
+
+/* Everything but the first line (the files), as one string; NULL on ENOMEM. */
+static char *effective(const struct service_def *def)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (!out)
+		return NULL;
+	fputs("[service]\n", out);
+	dump_service(def, out);
+	fputs("[log]\n", out);
+	dump_log(&def->log, out);
+	if (fclose(out) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+bool conf_same(const struct service_def *a, const struct service_def *b)
+{
+	char *ta = effective(a), *tb = effective(b);
+	/* If memory runs out, call them different: a needless restart at
+	 * update is better than a change never applied. */
+	bool same = ta && tb && strcmp(ta, tb) == 0;
+
+	free(ta);
+	free(tb);
+	return same;
+}

@@ -394,6 +394,8 @@ static void spawn_main(struct service *svc)
 
 static void begin_start(struct service *svc)
 {
+	if (SYS(svc)->starting)
+		SYS(svc)->starting(CTX(svc), svc);
 	svc->end = END_NONE;
 	svc->kill_sent = false;
 	svc->started_ms = 0;

@@ -123,6 +123,8 @@ struct service_sys {
 	 * names `stopping svc` and that are on their way down because of it;
 	 * -1 if no service's stop-on names `stopping svc` at all. */
 	int (*stop_first)(void *ctx, struct service *svc);
+	/* Right before a run begins (may swap in a newer definition). */
+	void (*starting)(void *ctx, struct service *svc);
 	/* After every state change (and after the goal or reason changes). */
 	void (*changed)(void *ctx, struct service *svc, enum service_state old);
 	/* svd's own log; level is an enum log_level (log.h). */

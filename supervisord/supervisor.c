@@ -31,6 +31,7 @@
 #include "leftovers.h"
 #include "log.h"
 #include "notify.h"
+#include "reload.h"
 #include "shutdown.h"
 #include "spawn.h"
 #include "units.h"
@@ -72,6 +73,11 @@ static int sys_kill(void *ctx, pid_t pid, int sig)
 			pid < 0 ? "process group" : "pid", (int)(pid < 0 ? -pid : pid),
 			strerror(errno));
 	return -1;
+}
+
+static void sys_starting(void *ctx, struct service *svc)
+{
+	reload_before_start(ctx, slot_of(svc));
 }
 
 static int sys_stop_first(void *ctx, struct service *svc)
@@ -322,13 +328,39 @@ static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	svd_shutdown(svd, reason);
 }
 
+static void log_change(void *ctx, const char *name, enum reload_change change)
+{
+	(void)ctx;
+	log_msg(change == RELOAD_BROKEN ? LOG_LEVEL_WARNING : LOG_LEVEL_INFO,
+		"reload-config: %s %s%s", reload_change_name(change), name,
+		change == RELOAD_BROKEN ? " (keeps its old definition, if any)" : "");
+}
+
+static void log_diag(void *ctx, const struct diag *d)
+{
+	enum log_level level = d->level == DIAG_ERROR ? LOG_LEVEL_ERROR
+						      : LOG_LEVEL_WARNING;
+
+	(void)ctx;
+	if (d->file && d->line)
+		log_msg(level, "%s:%d: %s", d->file, d->line, d->message);
+	else
+		log_msg(level, "%s%s%s", d->file ? d->file : "", d->file ? ": " : "",
+			d->message);
+}
+
 static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	struct svd *svd = w->data;
+	struct reload_report report = {NULL, log_change, log_diag};
+
 	(void)loop;
-	(void)w;
 	(void)revents;
-	log_msg(LOG_LEVEL_WARNING, "SIGHUP: reload-config is not supported by this "
-		"svd yet; restart svd to read changed service files");
+	if (svd->shutting_down)
+		return;
+	log_msg(LOG_LEVEL_INFO, "SIGHUP: reading the service files again");
+	if (reload_config(svd, false, &report, NULL, NULL) < 0)
+		log_msg(LOG_LEVEL_ERROR, "reload-config failed: %s", strerror(errno));
 }
 
 static bool all_idle(const struct svd *svd)
@@ -353,6 +385,8 @@ void svd_flush(struct svd *svd)
 			service_recheck_stop(&slot->stopping_of.items[i]->svc);
 		shutdown_progress(svd, slot);
 	}
+	if (svd->has_removed || svd->index_dirty)
+		reload_settle(svd);
 	if (svd->shutting_down && all_idle(svd)) {
 		log_msg(LOG_LEVEL_INFO, "every service stopped; exiting");
 		for (size_t i = 0; i < svd->slot_count; i++)
@@ -413,7 +447,7 @@ struct slot *svd_find(const struct svd *svd, const char *name)
 	return NULL;
 }
 
-static struct slot *slot_new(struct svd *svd, struct service_def *def, bool in_cycle)
+struct slot *svd_slot_new(struct svd *svd, struct service_def *def, bool in_cycle)
 {
 	struct slot *slot = calloc(1, sizeof *slot);
 
@@ -431,12 +465,19 @@ static struct slot *slot_new(struct svd *svd, struct service_def *def, bool in_c
 	return slot;
 }
 
-static void slot_free(struct svd *svd, struct slot *slot)
+void svd_slot_free(struct svd *svd, struct slot *slot)
 {
 	ev_timer_stop(svd->loop, &slot->timer);
 	if (slot->report_fd >= 0)
 		close_report(svd, slot);
 	service_def_free(slot->svc.owned_def);
+	service_def_free(slot->next_def);
+	free(slot->dependents.items);
+	free(slot->stop_first.items);
+	free(slot->stopping_of.items);
+	free(slot->stop_before.items);
+	free(slot->stop_after.items);
+	free(slot->start_on_text);
 	free(slot);
 }
 
@@ -471,23 +512,15 @@ static int load_services(struct svd *svd)
 		conf_set_free(&set);
 		return -1;
 	}
-	for (size_t i = 0; i < set.diags.count; i++) {
-		const struct diag *d = &set.diags.items[i];
-		enum log_level level = d->level == DIAG_ERROR ? LOG_LEVEL_ERROR
-							      : LOG_LEVEL_WARNING;
-		if (d->file && d->line)
-			log_msg(level, "%s:%d: %s", d->file, d->line, d->message);
-		else
-			log_msg(level, "%s%s%s", d->file ? d->file : "",
-				d->file ? ": " : "", d->message);
-	}
+	for (size_t i = 0; i < set.diags.count; i++)
+		log_diag(NULL, &set.diags.items[i]);
 	svd->slots = calloc(set.count + 1, sizeof *svd->slots);
 	if (!svd->slots) {
 		conf_set_free(&set);
 		return -1;
 	}
 	for (size_t i = 0; i < set.count; i++) {
-		struct slot *slot = slot_new(svd, set.defs[i], set.in_cycle[i]);
+		struct slot *slot = svd_slot_new(svd, set.defs[i], set.in_cycle[i]);
 		if (!slot) {
 			conf_set_free(&set);
 			return -1;
@@ -515,6 +548,7 @@ int svd_init(struct svd *svd, struct ev_loop *loop, const struct svd_options *op
 		.kill = sys_kill,
 		.leftovers = sys_leftovers,
 		.stop_first = sys_stop_first,
+		.starting = sys_starting,
 		.timer_start = sys_timer_start,
 		.timer_stop = sys_timer_stop,
 		.now_ms = sys_now_ms,
@@ -572,7 +606,7 @@ void svd_free(struct svd *svd)
 	notify_close(svd);
 	cond_free_index(svd);
 	for (size_t i = 0; i < svd->slot_count; i++)
-		slot_free(svd, svd->slots[i]);
+		svd_slot_free(svd, svd->slots[i]);
 	free(svd->slots);
 	free(svd->changed);
 	pidmap_free(&svd->pids);

@@ -51,6 +51,8 @@ struct slot {
 	int report_fd;
 	char program[256];    /* what the main process execs, for messages */
 	pid_t main_pid_next;  /* MAINPID= from the service: takes over on exit */
+	struct service_def *next_def; /* reload-config: used from the next start */
+	bool removed;         /* its file is gone: dropped once it has stopped */
 	struct waiter *waiters;
 	bool shutdown_pending; /* shutdown: waits for stop_before to be down */
 	/* Built by cond_index() from the expressions: */
@@ -77,6 +79,8 @@ struct svd {
 	ev_prepare flush;     /* runs svd_flush before the loop sleeps */
 	ev_timer hook_kill;   /* shutdown: SIGKILL on-failure hooks still running */
 
+	bool index_dirty;     /* definitions changed: rebuild cond's lists */
+	bool has_removed;     /* some slot waits to be dropped (reload.c) */
 	struct slot **changed; /* slots whose state changed since the flush */
 	size_t changed_count;
 	size_t changed_cap;
@@ -94,6 +98,10 @@ void svd_free(struct svd *svd);
 
 /* The slot of service name, or NULL. */
 struct slot *svd_find(const struct svd *svd, const char *name);
+
+/* A slot for def (taken over), not yet in svd->slots; NULL on ENOMEM. */
+struct slot *svd_slot_new(struct svd *svd, struct service_def *def, bool in_cycle);
+void svd_slot_free(struct svd *svd, struct slot *slot);
 
 
 /* Conditions, waiters and shutdown progress after state changes. */

@@ -1,0 +1,221 @@
+/*
+ * reload.c - reload-config: the difference between the files and the
+ * loaded services, reported and applied (see reload.h).
+ *
+ * Owns: the classification and its application to svd->slots (adding and
+ * dropping slots, swapping definitions). Does not own the parsing
+ * (conf_load), starting or stopping (service.c), or conditions (cond.c,
+ * whose lists are rebuilt here when definitions change).
+ */
+#include "config.h"
+
+#include "reload.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cond.h"
+#include "conf.h"
+#include "log.h"
+#include "svd.h"
+
+const char *reload_change_name(enum reload_change change)
+{
+	switch (change) {
+	case RELOAD_ADDED:
+		return "added";
+	case RELOAD_REMOVED:
+		return "removed";
+	case RELOAD_CHANGED:
+		return "changed";
+	case RELOAD_BROKEN:
+		return "broken";
+	}
+	return "?";
+}
+
+static bool is_rejected(const struct conf_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->rejected_names.count; i++)
+		if (strcmp(set->rejected_names.items[i], name) == 0)
+			return true;
+	return false;
+}
+
+static const struct service_def *latest(const struct slot *slot)
+{
+	return slot->next_def ? slot->next_def : slot->svc.def;
+}
+
+static void rebuild_index(struct svd *svd)
+{
+	cond_free_index(svd);
+	if (cond_index(svd) < 0)
+		log_msg(LOG_LEVEL_ERROR, "out of memory rebuilding the dependency lists");
+	svd->index_dirty = false;
+}
+
+/* Takes def for slot: at once if nothing runs, else from its next start. */
+static void change_def(struct slot *slot, struct service_def *def, bool *running)
+{
+	*running = slot->svc.phase != PHASE_NONE && slot->svc.phase != PHASE_DELAY;
+	service_def_free(slot->next_def);
+	slot->next_def = NULL;
+	if (*running) {
+		slot->next_def = def;
+		return;
+	}
+	service_def_free(slot->svc.owned_def);
+	slot->svc.def = slot->svc.owned_def = def;
+}
+
+static int add_slot(struct slot ***slots, size_t *count, struct slot *slot)
+{
+	struct slot **grown = realloc(*slots, (*count + 2) * sizeof **slots);
+
+	if (!grown)
+		return -1;
+	grown[(*count)++] = slot;
+	*slots = grown;
+	return 0;
+}
+
+static int compare_slots(const void *a, const void *b)
+{
+	return strcmp((*(struct slot *const *)a)->svc.def->name,
+		      (*(struct slot *const *)b)->svc.def->name);
+}
+
+int reload_config(struct svd *svd, bool dry_run, const struct reload_report *report,
+		  struct slot ***changed_running, int *count)
+{
+	struct conf_set set;
+	struct slot **slots = NULL; /* the new svd->slots */
+	size_t slot_count = 0;
+	size_t i = 0, j = 0;
+	int rc = 0;
+
+	if (changed_running) {
+		*changed_running = NULL;
+		*count = 0;
+	}
+	if (conf_load(svd->opts->conf_dirs, svd->opts->conf_dir_count, &set) < 0) {
+		conf_set_free(&set);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (size_t k = 0; k < set.diags.count; k++)
+		report->diag(report->ctx, &set.diags.items[k]);
+	/* Both lists are sorted by name: walk them side by side. */
+	while (i < svd->slot_count || j < set.count) {
+		struct slot *old = i < svd->slot_count ? svd->slots[i] : NULL;
+		struct service_def *new = j < set.count ? set.defs[j] : NULL;
+		int c = !old ? 1 : !new ? -1 : strcmp(old->svc.def->name, new->name);
+
+		if (c == 0) {
+			bool in_cycle = set.in_cycle[j];
+			if (!conf_same(latest(old), new) || old->removed) {
+				report->change(report->ctx, new->name, RELOAD_CHANGED);
+				if (!dry_run) {
+					bool running;
+					old->removed = false;
+					change_def(old, new, &running);
+					set.defs[j] = NULL;
+					if (running && changed_running &&
+					    add_slot(changed_running, (size_t *)count, old) < 0)
+						rc = -1;
+				}
+			}
+			if (!dry_run)
+				old->in_cycle = in_cycle;
+			if (!dry_run && add_slot(&slots, &slot_count, old) < 0)
+				rc = -1;
+			i++, j++;
+		} else if (c < 0) {
+			/* Only in memory: its file is gone, or now broken. */
+			bool broken = is_rejected(&set, old->svc.def->name);
+			if (broken || !old->removed)
+				report->change(report->ctx, old->svc.def->name,
+					       broken ? RELOAD_BROKEN : RELOAD_REMOVED);
+			if (!dry_run && !broken && !old->removed) {
+				old->removed = true;
+				svd->has_removed = true;
+				service_stop(&old->svc, "removed by reload-config");
+			}
+			if (!dry_run && add_slot(&slots, &slot_count, old) < 0)
+				rc = -1;
+			i++;
+		} else {
+			report->change(report->ctx, new->name, RELOAD_ADDED);
+			if (!dry_run) {
+				struct slot *slot = svd_slot_new(svd, new, set.in_cycle[j]);
+				if (!slot || add_slot(&slots, &slot_count, slot) < 0) {
+					rc = -1;
+				} else {
+					set.defs[j] = NULL;
+				}
+			}
+			j++;
+		}
+	}
+	/* New services whose files are broken: reported, nothing to keep. */
+	for (size_t k = 0; k < set.rejected_names.count; k++)
+		if (!svd_find(svd, set.rejected_names.items[k]))
+			report->change(report->ctx, set.rejected_names.items[k],
+				       RELOAD_BROKEN);
+	if (dry_run || rc < 0) {
+		free(slots);
+		conf_set_free(&set);
+		if (rc < 0)
+			errno = ENOMEM;
+		return rc;
+	}
+	qsort(slots, slot_count, sizeof *slots, compare_slots);
+	free(svd->slots);
+	svd->slots = slots;
+	svd->slot_count = slot_count;
+	conf_set_free(&set);
+	rebuild_index(svd);
+	/* Added services start if their start-on holds (edges: services
+	 * already evaluated do not move). */
+	cond_startup(svd);
+	return 0;
+}
+
+void reload_before_start(struct svd *svd, struct slot *slot)
+{
+	if (!slot->next_def)
+		return;
+	log_msg(LOG_LEVEL_INFO, "%s: starting with its new definition", slot->next_def->name);
+	service_def_free(slot->svc.owned_def);
+	slot->svc.def = slot->svc.owned_def = slot->next_def;
+	slot->next_def = NULL;
+	/* Its start-on/stop-on may name others now; rebuilt at the next flush,
+	 * not here, where cond.c may be walking the lists. */
+	svd->index_dirty = true;
+}
+
+void reload_settle(struct svd *svd)
+{
+	size_t kept = 0;
+	bool dropped = false;
+
+	svd->has_removed = false;
+	for (size_t i = 0; i < svd->slot_count; i++) {
+		struct slot *slot = svd->slots[i];
+		if (slot->removed && (service_busy(&slot->svc) || slot->waiters ||
+				      slot->queued))
+			svd->has_removed = true; /* not yet */
+		else if (slot->removed) {
+			log_msg(LOG_LEVEL_INFO, "%s: removed", slot->svc.def->name);
+			svd_slot_free(svd, slot);
+			dropped = true;
+			continue;
+		}
+		svd->slots[kept++] = slot;
+	}
+	svd->slot_count = kept;
+	if (dropped || svd->index_dirty)
+		rebuild_index(svd);
+}
