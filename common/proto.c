@@ -153,3 +153,46 @@ const char *proto_field(char **words, int count, const char *key)
 			return words[i] + len + 1;
 	return NULL;
 }
+
+int proto_parse_request(char *line, size_t len, char **words, int max,
+			char *why, size_t why_size)
+{
+	char *all[PROTO_ARGS_MAX + 2];
+	int count;
+
+	if (max > PROTO_ARGS_MAX + 1)
+		max = PROTO_ARGS_MAX + 1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)line[i];
+		if (ch < 0x20 || ch == 0x7f) {
+			snprintf(why, why_size, "malformed request: control character "
+				 "0x%02x at byte %zu", ch, i + 1);
+			return -1;
+		}
+	}
+	line[len] = '\0';
+	count = proto_split(line, all, max + 1);
+	if (count < 0 && len && strchr(line, ' ') && !strstr(line, "  ") &&
+	    line[0] != ' ' && line[len - 1] != ' ') {
+		snprintf(why, why_size, "too many arguments (at most %d)", max - 1);
+		return -1;
+	}
+	if (count < 2) {
+		snprintf(why, why_size, "malformed request: expected \"%s VERB [ARG]...\"",
+			 PROTO_VERSION);
+		return -1;
+	}
+	if (strcmp(all[0], PROTO_VERSION) != 0) {
+		snprintf(why, why_size, "unsupported protocol \"%.20s\": this svd speaks %s",
+			 all[0], PROTO_VERSION);
+		return -1;
+	}
+	for (int i = 1; i < count; i++) {
+		if (!proto_unescape(all[i])) {
+			snprintf(why, why_size, "malformed request: bad escape in word %d", i);
+			return -1;
+		}
+		words[i - 1] = all[i];
+	}
+	return count - 1;
+}

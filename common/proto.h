@@ -64,6 +64,15 @@ bool proto_unescape(char *s);
  */
 int proto_split(char *line, char **words, int max);
 
+/*
+ * Parses one request line (len bytes, without its newline; modified in
+ * place): checks the version prefix, splits and unescapes the words.
+ * Returns the number of words (the verb first, at least 1) stored in
+ * words[0..max), or -1 with a reason in why (a usage error for svctl).
+ */
+int proto_parse_request(char *line, size_t len, char **words, int max,
+			char *why, size_t why_size);
+
 /* For a record's words ("KEY=VALUE", unescaped in place): the value of key,
  * or NULL. */
 const char *proto_field(char **words, int count, const char *key);

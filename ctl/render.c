@@ -71,10 +71,18 @@ void render_duration(long long ms, char *buf, size_t size)
 }
 
 enum column { COL_NAME, COL_STATE, COL_PID, COL_UPTIME, COL_RESTARTS, COL_EXIT,
-	      COL_DESCRIPTION, COL_COUNT };
+	      COL_INFO, COL_COUNT };
 
-static void cells(const struct render_row *row, char cell[COL_COUNT][128],
-		  const char **description)
+static const char *info_of(const struct render_row *row)
+{
+	const char *state = field(row, "state");
+
+	if (strcmp(state, "running") == 0)
+		return *field(row, "status") ? field(row, "status") : field(row, "description");
+	return *field(row, "reason") ? field(row, "reason") : field(row, "description");
+}
+
+static void cells(const struct render_row *row, char cell[COL_COUNT][128])
 {
 	long long pid = atoll(field(row, "pid"));
 	const char *state = field(row, "state");
@@ -90,35 +98,114 @@ static void cells(const struct render_row *row, char cell[COL_COUNT][128],
 	else
 		snprintf(cell[COL_UPTIME], 128, "-");
 	snprintf(cell[COL_RESTARTS], 128, "%s", field(row, "restarts"));
-	snprintf(cell[COL_EXIT], 128, "%s", *field(row, "last_exit") ? field(row, "last_exit") : "-");
-	*description = field(row, "description");
-	cell[COL_DESCRIPTION][0] = '\0';
+	snprintf(cell[COL_EXIT], 128, "%s",
+		 *field(row, "last_exit") ? field(row, "last_exit") : "-");
+	cell[COL_INFO][0] = '\0';
 }
 
-void render_status_table(const struct render *r, FILE *out)
+static const char *state_colour(const char *state)
+{
+	if (strcmp(state, "running") == 0 || strcmp(state, "done") == 0)
+		return "\033[32m"; /* green */
+	if (strcmp(state, "failed") == 0)
+		return "\033[31m"; /* red */
+	if (strcmp(state, "stopped") == 0)
+		return "";
+	return "\033[33m"; /* yellow: on its way somewhere */
+}
+
+/* Prints a cell padded to width; the state in colour if asked. */
+static void put_cell(FILE *out, const char *text, size_t width, bool state,
+		     const struct render_style *style)
+{
+	const char *colour = state && style->colour ? state_colour(text) : "";
+
+	fprintf(out, "%s%s%s%*s  ", colour, text, *colour ? "\033[0m" : "",
+		(int)(width - strlen(text)), "");
+}
+
+void render_status_table(const struct render *r, const struct render_style *style,
+			 FILE *out)
 {
 	static const char *const heads[COL_COUNT] = {
-		"NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "DESCRIPTION"};
-	size_t width[COL_COUNT];
+		"NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "INFO"};
+	size_t width[COL_COUNT], used = 0;
 	char cell[COL_COUNT][128];
-	const char *description;
 
 	for (int c = 0; c < COL_COUNT; c++)
 		width[c] = strlen(heads[c]);
 	for (size_t i = 0; i < r->count; i++) {
-		cells(&r->rows[i], cell, &description);
-		for (int c = 0; c < COL_DESCRIPTION; c++)
+		cells(&r->rows[i], cell);
+		for (int c = 0; c < COL_INFO; c++)
 			if (strlen(cell[c]) > width[c])
 				width[c] = strlen(cell[c]);
 	}
-	for (int c = 0; c < COL_DESCRIPTION; c++)
+	for (int c = 0; c < COL_INFO; c++)
+		used += width[c] + 2;
+	for (int c = 0; c < COL_INFO; c++)
 		fprintf(out, "%-*s  ", (int)width[c], heads[c]);
-	fprintf(out, "%s\n", heads[COL_DESCRIPTION]);
+	fprintf(out, "%s\n", heads[COL_INFO]);
 	for (size_t i = 0; i < r->count; i++) {
-		cells(&r->rows[i], cell, &description);
-		for (int c = 0; c < COL_DESCRIPTION; c++)
-			fprintf(out, "%-*s  ", (int)width[c], cell[c]);
-		fprintf(out, "%s\n", description);
+		const char *info = info_of(&r->rows[i]);
+		int room = style->width > 0 ? style->width - (int)used : -1;
+		cells(&r->rows[i], cell);
+		for (int c = 0; c < COL_INFO; c++)
+			put_cell(out, cell[c], width[c], c == COL_STATE, style);
+		if (room >= 0 && (int)strlen(info) > room)
+			/* A terminal line stays one line: cut, and say so. */
+			fprintf(out, "%.*s%s\n", room > 3 ? room - 3 : 0, info,
+				room > 3 ? "..." : "");
+		else
+			fprintf(out, "%s\n", info);
+	}
+}
+
+void render_status_detail(const struct render *r, const struct render_style *style,
+			  FILE *out)
+{
+	for (size_t i = 0; i < r->count; i++) {
+		const struct render_row *row = &r->rows[i];
+		const char *state = field(row, "state");
+		const char *colour = style->colour ? state_colour(state) : "";
+		long long pid = atoll(field(row, "pid"));
+		char since[32], uptime[32];
+
+		render_duration(atoll(field(row, "since_ms")), since, sizeof since);
+		render_duration(atoll(field(row, "uptime_ms")), uptime, sizeof uptime);
+		if (i)
+			fputc('\n', out);
+		fprintf(out, "%s%s%s\n", field(row, "name"),
+			*field(row, "description") ? " - " : "", field(row, "description"));
+		fprintf(out, "     state: %s%s%s for %s", colour, state,
+			*colour ? "\033[0m" : "", since);
+		if (pid > 0)
+			fprintf(out, " (pid %lld, up %s)", pid, uptime);
+		fputc('\n', out);
+		if (*field(row, "reason") && strcmp(state, "running") != 0)
+			fprintf(out, "    reason: %s\n", field(row, "reason"));
+		if (*field(row, "status"))
+			fprintf(out, "    status: %s\n", field(row, "status"));
+		fprintf(out, "  restarts: %s\n", field(row, "restarts"));
+		fprintf(out, " last exit: %s\n",
+			*field(row, "last_exit") ? field(row, "last_exit") : "-");
+		fprintf(out, "  start-on: %s%s\n", field(row, "start_on"),
+			strcmp(field(row, "held"), "1") == 0 ? " (held by svctl stop)" : "");
+		fprintf(out, "   stop-on: %s\n",
+			*field(row, "stop_on") ? field(row, "stop_on") : "-");
+		fprintf(out, "       log: %s\n",
+			*field(row, "log") ? field(row, "log") : "- (console is not log)");
+		fputs("     files:", out);
+		/* One file per line: the main file, then its drop-ins. */
+		const char *files = field(row, "files");
+		for (const char *p = files; *p;) {
+			size_t n = strcspn(p, ",");
+			fprintf(out, " %.*s\n%s", (int)n, p, p[n] ? "           " : "");
+			p += n + (p[n] ? 1 : 0);
+		}
+		if (!*files)
+			fputs(" -\n", out);
+		if (strcmp(field(row, "pending_change"), "1") == 0)
+			fputs("   pending: a changed definition, used from the next start\n", out);
 	}
 }
 
@@ -177,6 +264,13 @@ void render_status_json(const struct render *r, FILE *out)
 		json_text(out, "description", field(row, "description"), false);
 		json_text(out, "reason", field(row, "reason"), false);
 		json_text(out, "status", field(row, "status"), false);
+		if (proto_field(row->words, row->count, "files")) {
+			/* Only asked about by name: the detail fields. */
+			json_text(out, "start_on", field(row, "start_on"), false);
+			json_text(out, "stop_on", field(row, "stop_on"), false);
+			json_text(out, "log", field(row, "log"), false);
+			json_text(out, "files", field(row, "files"), false);
+		}
 		json_text(out, "goal", field(row, "goal"), true);
 		fputs("}", out);
 	}

@@ -20,8 +20,20 @@ struct render {
 /* Keeps a copy of one record. */
 void render_add(struct render *r, char **words, int count);
 
-/* NAME STATE PID UPTIME RESTARTS LAST-EXIT DESCRIPTION, aligned. */
-void render_status_table(const struct render *r, FILE *out);
+struct render_style {
+	bool colour;  /* ANSI colours for states */
+	int width;    /* truncate lines to this many columns; 0: never */
+};
+
+/* NAME STATE PID UPTIME RESTARTS LAST-EXIT INFO, aligned. INFO is why the
+ * service is in its state, or what it says about itself (STATUS=), or its
+ * description. */
+void render_status_table(const struct render *r, const struct render_style *style,
+			 FILE *out);
+
+/* `svctl status NAME`: one block per service with every detail. */
+void render_status_detail(const struct render *r, const struct render_style *style,
+			  FILE *out);
 
 /* A JSON array of objects; fields listed in docs/svctl.8. */
 void render_status_json(const struct render *r, FILE *out);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -114,6 +115,21 @@ static const char *socket_path(const char *option, char *buf, size_t size)
 	return NULL;
 }
 
+/* Colour and line width only for a terminal, and never with NO_COLOR
+ * (https://no-color.org). */
+static struct render_style terminal_style(void)
+{
+	struct render_style style = {0};
+	struct winsize ws;
+	const char *no_colour = getenv("NO_COLOR");
+
+	if (!isatty(STDOUT_FILENO))
+		return style;
+	style.colour = !(no_colour && *no_colour);
+	style.width = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 80;
+	return style;
+}
+
 static int check_args(const struct command *cmd, char **args, int n)
 {
 	int names = cmd->names < 0 ? n : cmd->names;
@@ -137,6 +153,7 @@ static int run(const struct command *cmd, const char *path, bool json,
 	       char **args, int n)
 {
 	struct output_ctx o = {.text_to_stderr = cmd->output == OUT_CHANGES};
+	struct render_style style = terminal_style();
 	struct client_reply reply;
 	char err[512];
 	char *argv[PROTO_ARGS_MAX + 1];
@@ -171,8 +188,10 @@ static int run(const struct command *cmd, const char *path, bool json,
 			break; /* nothing to show, only the error */
 		if (json)
 			render_status_json(&o.rows, stdout);
+		else if (n > 0)
+			render_status_detail(&o.rows, &style, stdout);
 		else
-			render_status_table(&o.rows, stdout);
+			render_status_table(&o.rows, &style, stdout);
 		break;
 	case OUT_RESULTS:
 		if (json)

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "control.h"
+#include "expr.h"
 #include "log.h"
 #include "proto.h"
 #include "reload.h"
@@ -412,7 +413,9 @@ static void cmd_signal(struct svd *svd, struct conn *c, char **args, int n)
 	free(slots);
 }
 
-static void status_item(struct conn *c, const struct slot *slot, int64_t now)
+/* One status record; detail adds what `svctl status NAME` shows. */
+static void status_item(struct conn *c, const struct slot *slot, int64_t now,
+			bool detail)
 {
 	const struct service *svc = &slot->svc;
 	const struct service_def *def = svc->def;
@@ -435,6 +438,26 @@ static void status_item(struct conn *c, const struct slot *slot, int64_t now)
 	proto_buf_field(&item, "status", svc->status_text);
 	proto_buf_field(&item, "goal", svc->goal == GOAL_START ? "start" : "stop");
 	proto_buf_fieldf(&item, "held", "%d", svc->held ? 1 : 0);
+	if (detail) {
+		char path[4096];
+		char *expr;
+		if (def->console == CONSOLE_LOG) {
+			svd_log_path(slot->svd, def, path, sizeof path);
+			proto_buf_field(&item, "log", path);
+		}
+		proto_buf_fieldf(&item, "start_on", "%s", slot->start_on_text ? slot->start_on_text : "");
+		expr = def->stop_on ? expr_format(def->stop_on) : NULL;
+		proto_buf_field(&item, "stop_on", expr ? expr : "");
+		free(expr);
+		struct proto_buf files = {0};
+		for (size_t i = 0; i < def->sources.count; i++) {
+			proto_buf_adds(&files, i ? "," : "");
+			proto_buf_adds(&files, def->sources.items[i]);
+		}
+		proto_buf_field(&item, "files", files.data ? files.data : "");
+		proto_buf_free(&files);
+		proto_buf_fieldf(&item, "pending_change", "%d", slot->next_def ? 1 : 0);
+	}
 	proto_buf_adds(&item, "\n");
 	if (item.data)
 		conn_write(c, item.data, item.len);
@@ -449,7 +472,7 @@ static void cmd_status(struct svd *svd, struct conn *c, char **args, int n)
 
 	if (n == 0) {
 		for (size_t i = 0; i < svd->slot_count; i++)
-			status_item(c, svd->slots[i], now);
+			status_item(c, svd->slots[i], now, false);
 		conn_ok(c, "%s", "");
 		return;
 	}
@@ -457,7 +480,7 @@ static void cmd_status(struct svd *svd, struct conn *c, char **args, int n)
 		return;
 	for (int i = 0; i < n; i++) {
 		enum service_state s = slots[i]->svc.state;
-		status_item(c, slots[i], now);
+		status_item(c, slots[i], now, true);
 		if (s != SERVICE_RUNNING && s != SERVICE_DONE)
 			proto_buf_addf(&down, "%s%s is %s", down.len ? "; " : "",
 				       slots[i]->svc.def->name, service_state_name(s));

@@ -184,43 +184,19 @@ uid_t conn_uid(const struct conn *c)
 
 static void on_request(struct conn *c)
 {
-	char *words[PROTO_ARGS_MAX + 2];
+	char *words[PROTO_ARGS_MAX + 1];
+	char why[128];
 	int count;
 
 	c->dispatched = true;
 	ev_timer_stop(c->svd->loop, &c->timeout);
-	for (size_t i = 0; i < c->request_len; i++) {
-		unsigned char ch = (unsigned char)c->request[i];
-		if (ch < 0x20 || ch == 0x7f) {
-			conn_error(c, PROTO_EXIT_USAGE,
-				   "malformed request: control character 0x%02x", ch);
-			return;
-		}
-	}
-	count = proto_split(c->request, words, PROTO_ARGS_MAX + 2);
-	if (count < 0 && strchr(c->request, ' ') && !strstr(c->request, "  ") &&
-	    c->request[c->request_len - 1] != ' ') {
-		conn_error(c, PROTO_EXIT_USAGE, "too many arguments (at most %d)",
-			   PROTO_ARGS_MAX);
+	count = proto_parse_request(c->request, c->request_len, words,
+				    PROTO_ARGS_MAX + 1, why, sizeof why);
+	if (count < 0) {
+		conn_error(c, PROTO_EXIT_USAGE, "%s", why);
 		return;
 	}
-	if (count < 2) {
-		conn_error(c, PROTO_EXIT_USAGE, "malformed request: expected "
-			   "\"%s VERB [ARG]...\"", PROTO_VERSION);
-		return;
-	}
-	if (strcmp(words[0], PROTO_VERSION) != 0) {
-		conn_error(c, PROTO_EXIT_USAGE, "unsupported protocol \"%.20s\": "
-			   "this svd speaks %s", words[0], PROTO_VERSION);
-		return;
-	}
-	for (int i = 1; i < count; i++) {
-		if (!proto_unescape(words[i])) {
-			conn_error(c, PROTO_EXIT_USAGE, "malformed request: bad escape");
-			return;
-		}
-	}
-	commands_dispatch(c->svd, c, words + 1, count - 1);
+	commands_dispatch(c->svd, c, words, count);
 }
 
 static void read_request(struct conn *c)

@@ -137,6 +137,17 @@ static void sys_changed(void *ctx, struct service *svc, enum service_state old)
 	svd->changed[svd->changed_count++] = slot;
 }
 
+void svd_log_path(const struct svd *svd, const struct service_def *def,
+		  char *buf, size_t size)
+{
+	if (def->log.file && def->log.file[0] == '/')
+		snprintf(buf, size, "%s", def->log.file);
+	else if (def->log.file)
+		snprintf(buf, size, "%s/%s", svd->opts->log_dir, def->log.file);
+	else
+		snprintf(buf, size, "%s/%s.log", svd->opts->log_dir, def->name);
+}
+
 /* Where the service's stdout and stderr go (until per-service log pipes). */
 static int open_output(struct svd *svd, const struct service_def *def,
 		       char *why, size_t size)
@@ -152,12 +163,7 @@ static int open_output(struct svd *svd, const struct service_def *def,
 	case CONSOLE_LOG:
 		break;
 	}
-	if (def->log.file && def->log.file[0] == '/')
-		snprintf(path, sizeof path, "%s", def->log.file);
-	else if (def->log.file)
-		snprintf(path, sizeof path, "%s/%s", svd->opts->log_dir, def->log.file);
-	else
-		snprintf(path, sizeof path, "%s/%s.log", svd->opts->log_dir, def->name);
+	svd_log_path(svd, def, path, sizeof path);
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
 	if (fd < 0)
 		snprintf(why, size, "log file %s: %s", path, strerror(errno));

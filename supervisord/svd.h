@@ -99,6 +99,11 @@ void svd_free(struct svd *svd);
 /* The slot of service name, or NULL. */
 struct slot *svd_find(const struct svd *svd, const char *name);
 
+/* The service's log file: [log] file (relative: under the log dir), else
+ * LOGDIR/NAME.log. */
+void svd_log_path(const struct svd *svd, const struct service_def *def,
+		  char *buf, size_t size);
+
 /* A slot for def (taken over), not yet in svd->slots; NULL on ENOMEM. */
 struct slot *svd_slot_new(struct svd *svd, struct service_def *def, bool in_cycle);
 void svd_slot_free(struct svd *svd, struct slot *slot);
