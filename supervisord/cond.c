@@ -8,7 +8,9 @@
  *                waiting for READY=1 is still starting), or X is a task
  *                that is done (a task still running has started nothing);
  *   stopped X  - X is stopped, failed or done;
- *   stopping X - X is on its way down (state stopping);
+ *   stopping X - X is on its way down (state stopping), or went through
+ *                stopping since the last evaluation (a crash passes
+ *                through it at once);
  *   a name that is not loaded makes its term false.
  */
 #include "config.h"
@@ -41,7 +43,7 @@ static bool term(enum expr_kind kind, const char *name, void *ctx)
 		       slot->svc.state == SERVICE_FAILED ||
 		       slot->svc.state == SERVICE_DONE;
 	case EXPR_STOPPING:
-		return slot->svc.state == SERVICE_STOPPING;
+		return slot->svc.state == SERVICE_STOPPING || slot->passed_stopping;
 	case EXPR_NEVER:
 	case EXPR_STARTUP:
 	case EXPR_AND:
@@ -51,19 +53,22 @@ static bool term(enum expr_kind kind, const char *name, void *ctx)
 	return false;
 }
 
-static void evaluate(struct svd *svd, struct slot *slot)
+/* What a slot's conditions say now; the edges are acted on by act(). */
+struct verdict {
+	bool start_edge;
+	bool stop_edge;
+};
+
+static struct verdict decide(struct svd *svd, struct slot *slot)
 {
 	const struct service_def *def = slot->svc.def;
 	bool start = !slot->in_cycle && def->start_on &&
 		     expr_eval(def->start_on, term, svd);
 	bool stop = def->stop_on && expr_eval(def->stop_on, term, svd);
-	bool start_edge = start && !slot->start_cond;
-	bool stop_edge = stop && !slot->stop_cond;
+	struct verdict v = {start && !slot->start_cond && !stop, stop && !slot->stop_cond};
 
 	slot->start_cond = start;
 	slot->stop_cond = stop;
-	if (svd->shutting_down)
-		return;
 	/* Say why a service that never ran is not running. */
 	if (!start && slot->svc.state == SERVICE_STOPPED &&
 	    !slot->svc.last_exit.valid && !slot->svc.held) {
@@ -74,12 +79,38 @@ static void evaluate(struct svd *svd, struct slot *slot)
 			snprintf(slot->svc.reason, sizeof slot->svc.reason,
 				 "waiting for start-on: %s", slot->start_on_text);
 	}
-	if (stop_edge) {
+	return v;
+}
+
+static void act(struct svd *svd, struct slot *slot, struct verdict v)
+{
+	if (svd->shutting_down)
+		return;
+	if (v.stop_edge)
 		service_stop(&slot->svc, "stop-on became true");
+	else if (v.start_edge && !slot->svc.held)
+		service_start(&slot->svc, "start-on became true");
+}
+
+/* Conditions are judged on one instant: all of them first, then the
+ * actions, so that the order of the services does not matter (aa with
+ * `stopped zz` and zz with `stopped aa` both start at startup). */
+static void evaluate_all(struct svd *svd, struct slot *const *slots, size_t n)
+{
+	struct verdict small[64], *v = n <= 64 ? small : calloc(n, sizeof *v);
+
+	if (!v) {
+		/* Out of memory: one at a time is still correct enough. */
+		for (size_t i = 0; i < n; i++)
+			act(svd, slots[i], decide(svd, slots[i]));
 		return;
 	}
-	if (start_edge && !slot->svc.held && !stop)
-		service_start(&slot->svc, "start-on became true");
+	for (size_t i = 0; i < n; i++)
+		v[i] = decide(svd, slots[i]);
+	for (size_t i = 0; i < n; i++)
+		act(svd, slots[i], v[i]);
+	if (v != small)
+		free(v);
 }
 
 /* ---- the index ------------------------------------------------------------ */
@@ -92,11 +123,17 @@ static int list_add(struct slot_list *list, struct slot *slot)
 
 	if (list->count && list->items[list->count - 1] == slot)
 		return 0;
-	items = realloc(list->items, (list->count + 1) * sizeof *items);
-	if (!items)
-		return -1;
-	items[list->count++] = slot;
-	list->items = items;
+	if (list->count == list->capacity) {
+		/* Doubling: 10,000 services naming one must not cost 10,000
+		 * reallocations. */
+		size_t capacity = list->capacity ? list->capacity * 2 : 4;
+		items = realloc(list->items, capacity * sizeof *items);
+		if (!items)
+			return -1;
+		list->items = items;
+		list->capacity = capacity;
+	}
+	list->items[list->count++] = slot;
 	return 0;
 }
 
@@ -157,7 +194,7 @@ static void list_free(struct slot_list *list)
 {
 	free(list->items);
 	list->items = NULL;
-	list->count = 0;
+	list->count = list->capacity = 0;
 }
 
 void cond_free_index(struct svd *svd)
@@ -178,14 +215,12 @@ void cond_free_index(struct svd *svd)
 
 void cond_startup(struct svd *svd)
 {
-	for (size_t i = 0; i < svd->slot_count; i++)
-		evaluate(svd, svd->slots[i]);
+	evaluate_all(svd, svd->slots, svd->slot_count);
 }
 
 void cond_changed(struct svd *svd, struct slot *slot)
 {
-	for (size_t i = 0; i < slot->dependents.count; i++)
-		evaluate(svd, slot->dependents.items[i]);
+	evaluate_all(svd, slot->dependents.items, slot->dependents.count);
 }
 
 int cond_stop_first(const struct slot *slot)
@@ -196,9 +231,9 @@ int cond_stop_first(const struct slot *slot)
 		return -1;
 	for (size_t i = 0; i < slot->stop_first.count; i++) {
 		const struct slot *d = slot->stop_first.items[i];
-		/* Down already, or not stopping because of its stop-on. */
-		if (d->stop_cond && d->svc.phase != PHASE_NONE &&
-		    d->svc.phase != PHASE_DELAY)
+		/* Stopping because its stop-on holds; not one that was started
+		 * by hand meanwhile, nor one that is down already. */
+		if (d->stop_cond && d->svc.state == SERVICE_STOPPING)
 			waiting++;
 	}
 	return waiting;

@@ -54,7 +54,7 @@ static bool proc_stat(pid_t pid, char *state, pid_t *pgrp, pid_t *session)
 	return true;
 }
 
-static bool has_service_env(pid_t pid, const char *service)
+bool leftovers_has_service_env(pid_t pid, const char *service)
 {
 	char path[64], marker[128];
 	size_t mlen;
@@ -135,7 +135,7 @@ int leftovers_signal(pid_t self, pid_t pgid, const char *service,
 			continue;
 		if (pgrp == pgid)
 			continue; /* counted and signalled with the group */
-		if (session != pgid && !has_service_env(pids[i], service))
+		if (session != pgid && !leftovers_has_service_env(pids[i], service))
 			continue;
 		/* A daemon that called setsid leads its own group: its
 		 * workers go with it. */

@@ -17,6 +17,7 @@
 #ifndef SVD_LEFTOVERS_H
 #define SVD_LEFTOVERS_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "pidmap.h"
@@ -28,5 +29,8 @@
  */
 int leftovers_signal(pid_t self, pid_t pgid, const char *service,
 		     const struct pidmap *known, int sig);
+
+/* True if pid's initial environment has SVD_SERVICE=service. */
+bool leftovers_has_service_env(pid_t pid, const char *service);
 
 #endif

@@ -12,11 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "leftovers.h"
 #include "log.h"
 #include "svd.h"
 
@@ -98,6 +101,18 @@ static void handle_line(struct svd *svd, struct slot *slot, pid_t pid,
 				def->name, number);
 			return;
 		}
+		/* Only the main process may hand over, and only to a process of
+		 * the service: of its session, or (a daemon that called setsid)
+		 * carrying its SVD_SERVICE. Anything else would let a service
+		 * make svd signal and wait for a stranger. */
+		if (pid != slot->svc.pid ||
+		    (getsid((pid_t)value) != slot->svc.pgid &&
+		     !leftovers_has_service_env((pid_t)value, def->name))) {
+			log_msg(LOG_LEVEL_WARNING, "%s: ignoring MAINPID=%ld from pid %d: "
+				"only the main process may name a process of its own "
+				"service", def->name, value, (int)pid);
+			return;
+		}
 		/* Taken over when the current main process ends (supervisor.c):
 		 * only then is the new one reparented to svd and reapable. */
 		slot->main_pid_next = (pid_t)value;
@@ -112,7 +127,9 @@ static void on_datagram(struct ev_loop *loop, ev_io *w, int revents)
 	char buf[NOTIFY_MESSAGE_MAX + 1];
 	union {
 		struct cmsghdr align;
-		char space[CMSG_SPACE(sizeof(struct ucred))];
+		/* Credentials, and room for fds some clients send (BARRIER=1):
+		 * they are closed unread. */
+		char space[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(16 * sizeof(int))];
 	} control;
 
 	(void)loop;
@@ -131,12 +148,25 @@ static void on_datagram(struct ev_loop *loop, ev_io *w, int revents)
 					strerror(errno));
 			return;
 		}
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level != SOL_SOCKET)
+				continue;
+			if (c->cmsg_type == SCM_CREDENTIALS)
 				cred = (struct ucred *)(void *)CMSG_DATA(c);
+			if (c->cmsg_type == SCM_RIGHTS) {
+				size_t fds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+				for (size_t k = 0; k < fds; k++) {
+					int fd;
+					memcpy(&fd, CMSG_DATA(c) + k * sizeof fd, sizeof fd);
+					close(fd);
+				}
+			}
+		}
 		if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC) || !cred) {
 			log_msg(LOG_LEVEL_DEBUG, "notify: dropped a datagram (%s)",
-				cred ? "longer than 4096 bytes" : "no credentials");
+				!cred ? "no credentials"
+				: msg.msg_flags & MSG_TRUNC ? "longer than 4096 bytes"
+							    : "too many file descriptors");
 			continue;
 		}
 		slot = sender(svd, cred->pid);
@@ -165,25 +195,41 @@ int notify_open(struct svd *svd)
 
 	if (!nt)
 		return -1;
-	if (!want)
-		len = snprintf(addr.sun_path, sizeof addr.sun_path, "@svd-notify/%d",
-			       (int)getpid());
-	else
+	if (!want) {
+		/* Two svds as PID 1 of containers sharing a network namespace
+		 * would both be "1": a random part keeps the names apart. */
+		unsigned long long tag = 0;
+		if (getrandom(&tag, sizeof tag, GRND_NONBLOCK) != sizeof tag)
+			tag = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
+		len = snprintf(addr.sun_path, sizeof addr.sun_path, "@svd-notify/%d/%016llx",
+			       (int)getpid(), tag);
+	} else {
 		len = snprintf(addr.sun_path, sizeof addr.sun_path, "%s", want);
-	if (len < 2 || (size_t)len >= sizeof addr.sun_path) {
+	}
+	if (len < 2 || (size_t)len >= sizeof addr.sun_path ||
+	    (!abstract && want[0] != '/')) {
 		log_msg(LOG_LEVEL_ERROR, "unable to use \"%s\" as notify socket: "
-			"1 to %zu bytes after '@', or a path", want ? want : "",
-			sizeof addr.sun_path - 2);
+			"give @NAME or an absolute path of at most %zu bytes",
+			want ? want : "", sizeof addr.sun_path - 2);
 		free(nt);
 		return -1;
 	}
 	snprintf(nt->env, sizeof nt->env, "NOTIFY_SOCKET=%s", addr.sun_path);
 	/* Abstract name: sun_path starts with NUL where NOTIFY_SOCKET has '@',
 	 * and the address is exactly as long as the name. */
-	if (abstract)
+	if (abstract) {
 		addr.sun_path[0] = '\0';
-	else
+	} else {
+		/* Replace a stale socket, never another kind of file. */
+		struct stat st;
+		if (lstat(addr.sun_path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+			log_msg(LOG_LEVEL_ERROR, "unable to use %s as notify socket: "
+				"a file that is not a socket is there", addr.sun_path);
+			free(nt);
+			return -1;
+		}
 		unlink(addr.sun_path);
+	}
 	addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)len +
 			       (abstract ? 0 : 1));
 	nt->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -359,6 +359,14 @@ static void wind_down(struct service *svc)
 		set_reason(svc, "%s", how);
 		return;
 	}
+	if (svc->state != SERVICE_STOPPING && svc->state != SERVICE_STOPPED) {
+		/* A run that ended on its own is stopping too, if only for a
+		 * moment: `stopping X` in others' stop-on must see it (as
+		 * Upstart emitted `stopping` on a crash). */
+		char how[sizeof svc->reason];
+		snprintf(how, sizeof how, "%s", svc->reason);
+		set_state(svc, SERVICE_STOPPING, "%s", how);
+	}
 	post_stop(svc);
 }
 
@@ -558,8 +566,9 @@ void service_recheck_stop(struct service *svc)
 	if (waiting == svc->stop_waiting)
 		return;
 	svc->stop_waiting = waiting;
-	set_state(svc, SERVICE_STOPPING, "waiting for %d service%s that stop on "
-		  "stopping %s", waiting, waiting == 1 ? "" : "s", svc->def->name);
+	set_state(svc, SERVICE_STOPPING, "waiting for %d service%s that stop%s on "
+		  "stopping %s", waiting, waiting == 1 ? "" : "s",
+		  waiting == 1 ? "s" : "", svc->def->name);
 }
 
 void service_restart(struct service *svc, const char *reason)

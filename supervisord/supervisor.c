@@ -120,6 +120,10 @@ static void sys_changed(void *ctx, struct service *svc, enum service_state old)
 	 * loop iteration: a service that ran and exited between two flushes
 	 * did start. (Resolving a waiter changes no service state.) */
 	commands_service_changed(svd, slot);
+	/* A state may last less than a loop iteration (a crash goes through
+	 * stopping to backoff at once): conditions must still see it. */
+	if (svc->state == SERVICE_STOPPING)
+		slot->passed_stopping = true;
 	if (slot->queued)
 		return;
 	if (svd->changed_count == svd->changed_cap) {
@@ -202,7 +206,12 @@ static pid_t sys_spawn(void *ctx, struct service *svc, enum service_proc proc,
 			 service_state_name(svc->state));
 		extra[0] = code;
 		extra[1] = state;
-	} else if (proc == PROC_MAIN && svc->def->ready == READY_NOTIFY && notify) {
+	} else if (proc == PROC_MAIN && svc->def->ready == READY_NOTIFY) {
+		if (!notify) {
+			snprintf(why, size, "ready = notify, but svd has no notify "
+				 "socket (see svd's log)");
+			return -1;
+		}
 		extra[0] = (char *)notify;
 	}
 	out = open_output(svd, svc->def, why, size);
@@ -384,6 +393,7 @@ void svd_flush(struct svd *svd)
 		struct slot *slot = svd->changed[--svd->changed_count];
 		slot->queued = false;
 		cond_changed(svd, slot);
+		slot->passed_stopping = false;
 		/* A stop waiting for services that stop on `stopping X`: X
 		 * itself may just have begun waiting, or one of those ended. */
 		service_recheck_stop(&slot->svc);
@@ -598,8 +608,12 @@ int svd_init(struct svd *svd, struct ev_loop *loop, const struct svd_options *op
 	svd->flush.data = svd;
 	ev_prepare_start(loop, &svd->flush);
 
-	if (control_open(svd) < 0 || notify_open(svd) < 0)
+	if (control_open(svd) < 0)
 		return -1;
+	/* Without it only services with ready = notify cannot start. */
+	if (notify_open(svd) < 0)
+		log_msg(LOG_LEVEL_WARNING, "services with ready = notify will fail to "
+			"start: there is no notify socket");
 	cond_startup(svd);
 	return 0;
 }

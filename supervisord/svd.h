@@ -35,6 +35,7 @@ struct svd_options {
 struct slot_list {
 	struct slot **items;
 	size_t count;
+	size_t capacity;
 };
 
 /* One supervised service and what the loop needs for it. */
@@ -45,6 +46,7 @@ struct slot {
 	bool start_cond;      /* last value of start-on */
 	bool stop_cond;       /* last value of stop-on */
 	bool queued;          /* in svd->changed, waiting for svd_flush */
+	bool passed_stopping; /* was stopping since the last flush (cond.c) */
 	char *start_on_text;  /* the start-on as written back, for status */
 	ev_timer timer;
 	ev_io report;         /* the main process's exec report pipe */
@@ -55,6 +57,7 @@ struct slot {
 	bool removed;         /* its file is gone: dropped once it has stopped */
 	struct waiter *waiters;
 	bool shutdown_pending; /* shutdown: waits for stop_before to be down */
+	unsigned visit;        /* graph walks (shutdown.c): last visit_mark */
 	/* Built by cond_index() from the expressions: */
 	struct slot_list dependents;  /* name this one: evaluate on its change */
 	struct slot_list stop_first;  /* stop-on `stopping <this>`: go first */
@@ -81,6 +84,7 @@ struct svd {
 
 	bool index_dirty;     /* definitions changed: rebuild cond's lists */
 	bool has_removed;     /* some slot waits to be dropped (reload.c) */
+	unsigned visit_mark;  /* for graph walks over slots */
 	struct slot **changed; /* slots whose state changed since the flush */
 	size_t changed_count;
 	size_t changed_cap;

@@ -811,7 +811,7 @@ static void test_stop_waits_for_services_stopping_on_stopping_it(void **state)
 	assert_state(w, "app", SERVICE_STOPPING);
 	assert_state(w, "db", SERVICE_STOPPING);
 	assert_int_equal(S(w, "db")->svc.phase, PHASE_STOP_WAIT);
-	assert_reason_has(w, "db", "waiting for 1 service that stop on stopping db");
+	assert_reason_has(w, "db", "waiting for 1 service that stops on stopping db");
 	assert_int_equal(w->kills, 1); /* app's only */
 	main_exits(w, "app", KILLED(SIGTERM));
 	assert_state(w, "app", SERVICE_STOPPED);
