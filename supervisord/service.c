@@ -157,6 +157,22 @@ static void signal_proc(struct service *svc, pid_t pid, int sig, bool group)
 		SYS(svc)->kill(CTX(svc), group ? -pid : pid, SIGCONT);
 }
 
+/* The main process, with its group in group kill-mode. After a MAINPID=
+ * hand-over the main process may not lead the group it is in (or may lead
+ * one of its own): the service's group and the process are both told. */
+static void signal_main(struct service *svc, int sig)
+{
+	bool group = svc->def->kill_mode == KILL_MODE_GROUP;
+
+	if (!group || svc->pgid <= 0 || svc->pgid == svc->pid) {
+		signal_proc(svc, svc->pid, sig, group);
+		return;
+	}
+	signal_proc(svc, svc->pgid, sig, true);
+	signal_proc(svc, svc->pid, sig, true);  /* its own group, if it leads one */
+	signal_proc(svc, svc->pid, sig, false);
+}
+
 static bool run_hook(struct service *svc, enum service_proc proc)
 {
 	char why[256];
@@ -473,8 +489,7 @@ static void send_kill(struct service *svc)
 	svc->phase = PHASE_KILL;
 	svc->kill_sent = true;
 	svc->sigkill_pending = false;
-	signal_proc(svc, svc->pid, svc->def->kill_signal,
-		    svc->def->kill_mode == KILL_MODE_GROUP);
+	signal_main(svc, svc->def->kill_signal);
 	disarm_timer(svc);
 	arm_timer(svc, svc->def->kill_timeout_ms);
 	set_state(svc, SERVICE_STOPPING, "sent %s%s to pid %d",
@@ -866,8 +881,7 @@ void service_timer(struct service *svc)
 		SYS(svc)->log(CTX(svc), LOG_LEVEL_WARNING,
 			      "%s: pid %d still running after kill-timeout; sending SIGKILL",
 			      svc->def->name, (int)svc->pid);
-		signal_proc(svc, svc->pid, SIGKILL,
-			    svc->def->kill_mode == KILL_MODE_GROUP);
+		signal_main(svc, SIGKILL);
 		signal_proc(svc, svc->hook_pid, SIGKILL, true);
 		svc->sigkill_sent = true;
 		svc->sigkill_pending = true;

@@ -61,6 +61,53 @@ static void test_exec_ok_makes_running(void **state)
 	assert_false(w->timer_running);
 }
 
+static void test_notify_service_waits_for_ready_after_exec(void **state)
+{
+	struct world *w = *state;
+
+	w->def->ready = READY_NOTIFY;
+	start(w);
+	service_exec_ok(&w->svc);
+	assert_state(w, SERVICE_STARTING);
+	assert_reason_has(w, "waiting for READY=1");
+	assert_true(w->timer_running);
+	assert_int_equal(w->timer_ms, w->def->ready_timeout_ms);
+	service_ready(&w->svc);
+	assert_state(w, SERVICE_RUNNING);
+	assert_false(w->timer_running);
+}
+
+static void test_ready_before_the_exec_report_counts(void **state)
+{
+	struct world *w = *state;
+
+	/* READY=1 overtakes the exec report: it is remembered, and the exec
+	 * report then makes the service running at once. */
+	w->def->ready = READY_NOTIFY;
+	start(w);
+	service_ready(&w->svc);
+	assert_state(w, SERVICE_STARTING);
+	service_exec_ok(&w->svc);
+	assert_state(w, SERVICE_RUNNING);
+	assert_false(w->timer_running);
+}
+
+static void test_ready_timeout_kills_and_fails(void **state)
+{
+	struct world *w = *state;
+
+	w->def->ready = READY_NOTIFY;
+	start(w);
+	pid_t main_pid = w->svc.pid;
+	service_exec_ok(&w->svc);
+	fire_timer(w);
+	assert_state(w, SERVICE_STOPPING);
+	assert_int_equal(kills_of(w, -main_pid, SIGTERM), 1);
+	main_exits(w, signal_status(SIGTERM));
+	assert_state(w, SERVICE_FAILED);
+	assert_reason_has(w, "not ready within 30s");
+}
+
 static void test_exec_failure_then_exit_127_fails_with_reason(void **state)
 {
 	struct world *w = *state;
@@ -245,6 +292,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_start_spawns_main_and_is_starting),
 		T(test_exec_ok_makes_running),
+		T(test_notify_service_waits_for_ready_after_exec),
+		T(test_ready_before_the_exec_report_counts),
+		T(test_ready_timeout_kills_and_fails),
 		T(test_exec_failure_then_exit_127_fails_with_reason),
 		T(test_spawn_failure_fails_with_reason),
 		T(test_start_while_running_does_nothing),
