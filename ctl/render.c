@@ -77,6 +77,10 @@ static const char *info_of(const struct render_row *row)
 {
 	const char *state = field(row, "state");
 
+	/* A broken service file is what the user must act on first. */
+	if (*field(row, "conf_error"))
+		return field(row, "conf_error");
+
 	if (strcmp(state, "running") == 0)
 		return *field(row, "status") ? field(row, "status") : field(row, "description");
 	return *field(row, "reason") ? field(row, "reason") : field(row, "description");
@@ -185,6 +189,9 @@ void render_status_detail(const struct render *r, const struct render_style *sty
 			fprintf(out, "    reason: %s\n", field(row, "reason"));
 		if (*field(row, "status"))
 			fprintf(out, "    status: %s\n", field(row, "status"));
+		if (*field(row, "conf_error"))
+			fprintf(out, "conf error: %s (the old definition stays)\n",
+				field(row, "conf_error"));
 		fprintf(out, "  restarts: %s\n", field(row, "restarts"));
 		fprintf(out, " last exit: %s\n",
 			*field(row, "last_exit") ? field(row, "last_exit") : "-");
@@ -264,6 +271,7 @@ void render_status_json(const struct render *r, FILE *out)
 		json_text(out, "description", field(row, "description"), false);
 		json_text(out, "reason", field(row, "reason"), false);
 		json_text(out, "status", field(row, "status"), false);
+		json_text(out, "conf_error", field(row, "conf_error"), false);
 		if (proto_field(row->words, row->count, "files")) {
 			/* Only asked about by name: the detail fields. */
 			json_text(out, "start_on", field(row, "start_on"), false);

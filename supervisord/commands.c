@@ -436,6 +436,7 @@ static void status_item(struct conn *c, const struct slot *slot, int64_t now,
 	proto_buf_field(&item, "description", def->description ? def->description : "");
 	proto_buf_field(&item, "reason", svc->reason);
 	proto_buf_field(&item, "status", svc->status_text);
+	proto_buf_field(&item, "conf_error", slot->conf_error ? slot->conf_error : "");
 	proto_buf_field(&item, "goal", svc->goal == GOAL_START ? "start" : "stop");
 	proto_buf_fieldf(&item, "held", "%d", svc->held ? 1 : 0);
 	if (detail) {
@@ -541,6 +542,7 @@ static void cmd_version(struct svd *svd, struct conn *c, char **args, int n)
 struct reload_ctx {
 	struct conn *conn;
 	size_t errors;
+	size_t broken;
 };
 
 static void send_change(void *ctx, const char *name, enum reload_change change)
@@ -548,6 +550,8 @@ static void send_change(void *ctx, const char *name, enum reload_change change)
 	struct reload_ctx *r = ctx;
 	struct proto_buf item = {0};
 
+	if (change == RELOAD_BROKEN)
+		r->broken++;
 	proto_buf_adds(&item, "item");
 	proto_buf_field(&item, "name", name);
 	proto_buf_field(&item, "change", reload_change_name(change));
@@ -590,11 +594,11 @@ static void send_diag(void *ctx, const struct diag *d)
  * running services whose definition changed). */
 static void reload(struct svd *svd, struct conn *c, char **args, int n, bool update)
 {
-	struct reload_ctx r = {c, 0};
+	struct reload_ctx r = {c, 0, 0};
 	struct reload_report report = {&r, send_change, send_diag};
 	bool dry_run = !update && n == 1 && strcmp(args[0], "--dry-run") == 0;
 	struct slot **changed = NULL;
-	int count = 0;
+	size_t count = 0;
 
 	if (n > (update ? 0 : 1) || (n == 1 && !dry_run)) {
 		conn_error(c, PROTO_EXIT_USAGE, update ? "update takes no arguments"
@@ -606,13 +610,18 @@ static void reload(struct svd *svd, struct conn *c, char **args, int n, bool upd
 		return;
 	}
 	if (reload_config(svd, dry_run, &report, update ? &changed : NULL, &count) < 0) {
+		free(changed);
 		conn_error(c, PROTO_EXIT_FAILED, "unable to read the service files: %m");
 		return;
 	}
-	char errors[160] = "";
-	if (r.errors)
-		snprintf(errors, sizeof errors, "%zu error%s in service files: those "
-			 "services keep their old definitions%s", r.errors,
+	char errors[200] = "";
+	if (r.broken)
+		snprintf(errors, sizeof errors, "%zu service%s with errors in %s files: "
+			 "they keep their old definitions%s", r.broken,
+			 r.broken == 1 ? "" : "s", r.broken == 1 ? "its" : "their",
+			 dry_run ? " (dry run: nothing applied)" : "");
+	else if (r.errors)
+		snprintf(errors, sizeof errors, "%zu error%s (see above)%s", r.errors,
 			 r.errors == 1 ? "" : "s",
 			 dry_run ? " (dry run: nothing applied)" : "");
 	if (!update || count == 0) {
@@ -624,11 +633,11 @@ static void reload(struct svd *svd, struct conn *c, char **args, int n, bool upd
 		return;
 	}
 	/* The rest was applied despite broken files: restart what changed. */
-	for (int i = 0; i < count; i++) {
+	for (size_t i = 0; i < count; i++) {
 		changed[i]->svc.held = false;
 		service_restart(&changed[i]->svc, "svctl update");
 	}
-	wait_for(svd, c, changed, count, WAIT_UP, "update", r.errors ? errors : NULL);
+	wait_for(svd, c, changed, (int)count, WAIT_UP, "update", r.errors ? errors : NULL);
 	free(changed);
 }
 

@@ -12,6 +12,7 @@
 #include "reload.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,48 @@ static bool is_rejected(const struct conf_set *set, const char *name)
 		if (strcmp(set->rejected_names.items[i], name) == 0)
 			return true;
 	return false;
+}
+
+/* The first error reported about service name's files ("dir/NAME.conf" or
+ * "dir/NAME.conf.d/..."), as "file:line: message". */
+static char *first_error(const struct conf_set *set, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < set->diags.count; i++) {
+		const struct diag *d = &set->diags.items[i];
+		const char *base = d->file ? strrchr(d->file, '/') : NULL;
+		const char *dir_end;
+		char *text;
+		if (d->level != DIAG_ERROR || !d->file)
+			continue;
+		base = base ? base + 1 : d->file;
+		/* A drop-in: the directory before the base is NAME.conf.d. */
+		dir_end = base > d->file + 1 ? base - 1 : NULL;
+		bool main_file = strncmp(base, name, len) == 0 && strcmp(base + len, ".conf") == 0;
+		bool dropin = false;
+		if (dir_end) {
+			const char *dir = dir_end;
+			while (dir > d->file && dir[-1] != '/')
+				dir--;
+			dropin = (size_t)(dir_end - dir) == len + 7 &&
+				 strncmp(dir, name, len) == 0 &&
+				 strncmp(dir + len, ".conf.d", 7) == 0;
+		}
+		if (!main_file && !dropin)
+			continue;
+		if (asprintf(&text, "%s:%d: %s", d->file, d->line, d->message) < 0)
+			return NULL;
+		return text;
+	}
+	return NULL;
+}
+
+/* Takes over text (may be NULL: clears). */
+static void set_conf_error(struct slot *slot, char *text)
+{
+	free(slot->conf_error);
+	slot->conf_error = text;
 }
 
 static const struct service_def *latest(const struct slot *slot)
@@ -88,7 +131,7 @@ static int compare_slots(const void *a, const void *b)
 }
 
 int reload_config(struct svd *svd, bool dry_run, const struct reload_report *report,
-		  struct slot ***changed_running, int *count)
+		  struct slot ***changed_running, size_t *count)
 {
 	struct conf_set set;
 	struct slot **slots = NULL; /* the new svd->slots */
@@ -115,18 +158,29 @@ int reload_config(struct svd *svd, bool dry_run, const struct reload_report *rep
 
 		if (c == 0) {
 			bool in_cycle = set.in_cycle[j];
+			bool pending = old->next_def != NULL;
+			if (!dry_run)
+				set_conf_error(old, NULL);
 			if (!conf_same(latest(old), new) || old->removed) {
 				report->change(report->ctx, new->name, RELOAD_CHANGED);
 				if (!dry_run) {
 					bool running;
-					old->removed = false;
+					if (old->removed) {
+						/* Back before it was dropped: a new
+						 * service for its start-on's edges. */
+						old->removed = false;
+						old->start_cond = old->stop_cond = false;
+					}
 					change_def(old, new, &running);
 					set.defs[j] = NULL;
-					if (running && changed_running &&
-					    add_slot(changed_running, (size_t *)count, old) < 0)
-						rc = -1;
+					pending = running;
 				}
 			}
+			/* update restarts what runs an older definition, also one
+			 * read by an earlier reload-config. */
+			if (!dry_run && pending && changed_running &&
+			    add_slot(changed_running, count, old) < 0)
+				rc = -1;
 			if (!dry_run)
 				old->in_cycle = in_cycle;
 			if (!dry_run && add_slot(&slots, &slot_count, old) < 0)
@@ -138,6 +192,8 @@ int reload_config(struct svd *svd, bool dry_run, const struct reload_report *rep
 			if (broken || !old->removed)
 				report->change(report->ctx, old->svc.def->name,
 					       broken ? RELOAD_BROKEN : RELOAD_REMOVED);
+			if (!dry_run && broken)
+				set_conf_error(old, first_error(&set, old->svc.def->name));
 			if (!dry_run && !broken && !old->removed) {
 				old->removed = true;
 				svd->has_removed = true;

@@ -34,12 +34,14 @@ struct reload_report {
 /*
  * Reads the files and reports every change and every diag; applies them
  * unless dry_run. With changed_running (may be NULL), each running
- * service whose definition changed is added to *changed_running (a
- * malloc'd array of *count slots) for `update` to restart.
+ * service whose definition changed (now, or at an earlier reload-config)
+ * is added to *changed_running (a malloc'd array of *count slots) for
+ * `update` to restart. A service whose files are broken keeps its old
+ * definition and gets the first error in slot->conf_error.
  * Returns 0, or -1 with errno (nothing applied).
  */
 int reload_config(struct svd *svd, bool dry_run, const struct reload_report *report,
-		  struct slot ***changed_running, int *count);
+		  struct slot ***changed_running, size_t *count);
 
 const char *reload_change_name(enum reload_change change);
 

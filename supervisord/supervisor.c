@@ -494,6 +494,7 @@ void svd_slot_free(struct svd *svd, struct slot *slot)
 	free(slot->stop_before.items);
 	free(slot->stop_after.items);
 	free(slot->start_on_text);
+	free(slot->conf_error);
 	free(slot);
 }
 

@@ -55,6 +55,7 @@ struct slot {
 	pid_t main_pid_next;  /* MAINPID= from the service: takes over on exit */
 	struct service_def *next_def; /* reload-config: used from the next start */
 	bool removed;         /* its file is gone: dropped once it has stopped */
+	char *conf_error;     /* its files are broken since the last reload */
 	struct waiter *waiters;
 	bool shutdown_pending; /* shutdown: waits for stop_before to be down */
 	unsigned visit;        /* graph walks (shutdown.c): last visit_mark */
