@@ -128,6 +128,12 @@ static void put_cell(FILE *out, const char *text, size_t width, bool state,
 		(int)(width - strlen(text)), "");
 }
 
+/* The last column: nothing after it, so no trailing blanks. */
+static void put_last(FILE *out, const char *text)
+{
+	fprintf(out, "%s\n", text);
+}
+
 void render_status_table(const struct render *r, const struct render_style *style,
 			 FILE *out)
 {
@@ -155,12 +161,16 @@ void render_status_table(const struct render *r, const struct render_style *styl
 		cells(&r->rows[i], cell);
 		for (int c = 0; c < COL_INFO; c++)
 			put_cell(out, cell[c], width[c], c == COL_STATE, style);
-		if (room >= 0 && (int)strlen(info) > room)
-			/* A terminal line stays one line: cut, and say so. */
-			fprintf(out, "%.*s%s\n", room > 3 ? room - 3 : 0, info,
-				room > 3 ? "..." : "");
-		else
-			fprintf(out, "%s\n", info);
+		if (room >= 0 && (int)strlen(info) > room) {
+			/* A terminal line stays one line: cut, and say so; not in
+			 * the middle of a UTF-8 character. */
+			int keep = room > 3 ? room - 3 : 0;
+			while (keep > 0 && ((unsigned char)info[keep] & 0xC0) == 0x80)
+				keep--;
+			fprintf(out, "%.*s%s\n", keep, info, room > 3 ? "..." : "");
+		} else {
+			put_last(out, info);
+		}
 	}
 }
 
@@ -182,15 +192,17 @@ void render_status_detail(const struct render *r, const struct render_style *sty
 			*field(row, "description") ? " - " : "", field(row, "description"));
 		fprintf(out, "     state: %s%s%s for %s", colour, state,
 			*colour ? "\033[0m" : "", since);
-		if (pid > 0)
+		if (pid > 0 && strcmp(state, "running") == 0)
 			fprintf(out, " (pid %lld, up %s)", pid, uptime);
+		else if (pid > 0)
+			fprintf(out, " (pid %lld)", pid);
 		fputc('\n', out);
 		if (*field(row, "reason") && strcmp(state, "running") != 0)
 			fprintf(out, "    reason: %s\n", field(row, "reason"));
 		if (*field(row, "status"))
 			fprintf(out, "    status: %s\n", field(row, "status"));
 		if (*field(row, "conf_error"))
-			fprintf(out, "conf error: %s (the old definition stays)\n",
+			fprintf(out, " conf error: %s (the old definition stays)\n",
 				field(row, "conf_error"));
 		fprintf(out, "  restarts: %s\n", field(row, "restarts"));
 		fprintf(out, " last exit: %s\n",
@@ -205,7 +217,7 @@ void render_status_detail(const struct render *r, const struct render_style *sty
 		/* One file per line: the main file, then its drop-ins. */
 		const char *files = field(row, "files");
 		for (const char *p = files; *p;) {
-			size_t n = strcspn(p, ",");
+			size_t n = strcspn(p, "\n");
 			fprintf(out, " %.*s\n%s", (int)n, p, p[n] ? "           " : "");
 			p += n + (p[n] ? 1 : 0);
 		}
@@ -272,12 +284,27 @@ void render_status_json(const struct render *r, FILE *out)
 		json_text(out, "reason", field(row, "reason"), false);
 		json_text(out, "status", field(row, "status"), false);
 		json_text(out, "conf_error", field(row, "conf_error"), false);
+		fprintf(out, "\"held\": %s, ",
+			strcmp(field(row, "held"), "1") == 0 ? "true" : "false");
 		if (proto_field(row->words, row->count, "files")) {
 			/* Only asked about by name: the detail fields. */
 			json_text(out, "start_on", field(row, "start_on"), false);
 			json_text(out, "stop_on", field(row, "stop_on"), false);
 			json_text(out, "log", field(row, "log"), false);
-			json_text(out, "files", field(row, "files"), false);
+			fputs("\"files\": [", out);
+			const char *files = field(row, "files");
+			for (const char *p = files; *p;) {
+				size_t n = strcspn(p, "\n");
+				char *one = strndup(p, n);
+				if (one) {
+					fputs(p == files ? "" : ", ", out);
+					json_string(out, one);
+					free(one);
+				}
+				p += n + (p[n] ? 1 : 0);
+			}
+			fprintf(out, "], \"pending_change\": %s, ",
+				strcmp(field(row, "pending_change"), "1") == 0 ? "true" : "false");
 		}
 		json_text(out, "goal", field(row, "goal"), true);
 		fputs("}", out);

@@ -452,7 +452,8 @@ static void status_item(struct conn *c, const struct slot *slot, int64_t now,
 		free(expr);
 		struct proto_buf files = {0};
 		for (size_t i = 0; i < def->sources.count; i++) {
-			proto_buf_adds(&files, i ? "," : "");
+			/* Newline-separated: a path may hold a comma. */
+			proto_buf_adds(&files, i ? "\n" : "");
 			proto_buf_adds(&files, def->sources.items[i]);
 		}
 		proto_buf_field(&item, "files", files.data ? files.data : "");
@@ -541,6 +542,7 @@ static void cmd_version(struct svd *svd, struct conn *c, char **args, int n)
 
 struct reload_ctx {
 	struct conn *conn;
+	bool dry_run;
 	size_t errors;
 	size_t broken;
 };
@@ -559,7 +561,9 @@ static void send_change(void *ctx, const char *name, enum reload_change change)
 	if (item.data)
 		conn_write(r->conn, item.data, item.len);
 	proto_buf_free(&item);
-	log_msg(LOG_LEVEL_INFO, "reload-config: %s %s", reload_change_name(change), name);
+	if (!r->dry_run)
+		log_msg(LOG_LEVEL_INFO, "reload-config: %s %s", reload_change_name(change),
+			name);
 }
 
 static void send_diag(void *ctx, const struct diag *d)
@@ -594,9 +598,9 @@ static void send_diag(void *ctx, const struct diag *d)
  * running services whose definition changed). */
 static void reload(struct svd *svd, struct conn *c, char **args, int n, bool update)
 {
-	struct reload_ctx r = {c, 0, 0};
-	struct reload_report report = {&r, send_change, send_diag};
 	bool dry_run = !update && n == 1 && strcmp(args[0], "--dry-run") == 0;
+	struct reload_ctx r = {c, dry_run, 0, 0};
+	struct reload_report report = {&r, send_change, send_diag};
 	struct slot **changed = NULL;
 	size_t count = 0;
 
@@ -617,8 +621,9 @@ static void reload(struct svd *svd, struct conn *c, char **args, int n, bool upd
 	char errors[200] = "";
 	if (r.broken)
 		snprintf(errors, sizeof errors, "%zu service%s with errors in %s files: "
-			 "they keep their old definitions%s", r.broken,
-			 r.broken == 1 ? "" : "s", r.broken == 1 ? "its" : "their",
+			 "loaded ones keep their old definitions, new ones are not "
+			 "loaded%s", r.broken, r.broken == 1 ? "" : "s",
+			 r.broken == 1 ? "its" : "their",
 			 dry_run ? " (dry run: nothing applied)" : "");
 	else if (r.errors)
 		snprintf(errors, sizeof errors, "%zu error%s (see above)%s", r.errors,

@@ -210,7 +210,7 @@ int notify_open(struct svd *svd)
 	    (!abstract && want[0] != '/')) {
 		log_msg(LOG_LEVEL_ERROR, "unable to use \"%s\" as notify socket: "
 			"give @NAME or an absolute path of at most %zu bytes",
-			want ? want : "", sizeof addr.sun_path - 2);
+			want ? want : "", sizeof addr.sun_path - 1);
 		free(nt);
 		return -1;
 	}

@@ -72,7 +72,8 @@ static char *first_error(const struct conf_set *set, const char *name)
 		}
 		if (!main_file && !dropin)
 			continue;
-		if (asprintf(&text, "%s:%d: %s", d->file, d->line, d->message) < 0)
+		if ((d->line ? asprintf(&text, "%s:%d: %s", d->file, d->line, d->message)
+			     : asprintf(&text, "%s: %s", d->file, d->message)) < 0)
 			return NULL;
 		return text;
 	}
@@ -178,7 +179,10 @@ int reload_config(struct svd *svd, bool dry_run, const struct reload_report *rep
 			}
 			/* update restarts what runs an older definition, also one
 			 * read by an earlier reload-config. */
+			/* Not one that svctl stop is holding down: update does not
+			 * undo a stop. */
 			if (!dry_run && pending && changed_running &&
+			    !old->svc.held && old->svc.goal == GOAL_START &&
 			    add_slot(changed_running, count, old) < 0)
 				rc = -1;
 			if (!dry_run)
