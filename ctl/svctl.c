@@ -51,6 +51,7 @@ static const struct command commands[] = {
 	{"version", 0, 0, 0, OUT_MESSAGE, 0, "version"},
 	{"reload-config", 0, 1, 0, OUT_CHANGES, 0, "reload-config [--dry-run]"},
 	{"update", 0, 0, 0, OUT_CHANGES, 0, "update"},
+	{"logs", 1, 4, 1, OUT_MESSAGE, 0, "logs NAME [-n N] [-f]"},
 };
 
 static void usage(FILE *out)
@@ -72,6 +73,9 @@ static void usage(FILE *out)
 	      "                     show) what changed\n"
 	      "  update             reload-config, then restart the running services\n"
 	      "                     whose definition changed\n"
+	      "  logs NAME [-n N] [-f]\n"
+	      "                     the last N lines (10) of the service's log; -f goes\n"
+	      "                     on with new lines until interrupted\n"
 	      "\n"
 	      "The socket is --socket PATH, else $SVD_SOCKET, else /run/svd/svd.sock\n"
 	      "for root and $XDG_RUNTIME_DIR/svd.sock for other users.\n"
@@ -224,6 +228,41 @@ static int run(const struct command *cmd, const char *path, bool json,
 	return code;
 }
 
+/* "logs NAME [-n N] [-f]" -> the wire's "logs NAME N [follow]". */
+static int logs_args(char **args, int n, char **out, char *lines, size_t size)
+{
+	const char *count = "10";
+	bool follow = false;
+
+	out[0] = args[0];
+	for (int i = 1; i < n; i++) {
+		if (strcmp(args[i], "-f") == 0 || strcmp(args[i], "--follow") == 0) {
+			follow = true;
+		} else if ((strcmp(args[i], "-n") == 0 || strcmp(args[i], "--lines") == 0) &&
+			   i + 1 < n) {
+			count = args[++i];
+		} else {
+			fprintf(stderr, "svctl: logs: unexpected \"%s\"; usage: svctl logs "
+				"NAME [-n N] [-f]\n", args[i]);
+			return -1;
+		}
+	}
+	for (const char *p = count; *p; p++) {
+		if (*p < '0' || *p > '9' || p - count > 6) {
+			fprintf(stderr, "svctl: logs: -n needs a number of lines, got \"%s\"\n",
+				count);
+			return -1;
+		}
+	}
+	snprintf(lines, size, "%s", count);
+	out[1] = lines;
+	out[2] = follow ? "follow" : NULL;
+	/* Follow: every line as soon as it comes, even into a pipe. */
+	if (follow)
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	return follow ? 3 : 2;
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_SOCKET = 256, OPT_JSON };
@@ -272,6 +311,14 @@ int main(int argc, char **argv)
 		path = socket_path(socket_option, buf, sizeof buf);
 		if (!path)
 			return PROTO_EXIT_UNREACHABLE;
+		if (strcmp(cmd->name, "logs") == 0) {
+			char *wire[3], lines[16];
+			int n = logs_args(argv + optind + 1, argc - optind - 1, wire,
+					  lines, sizeof lines);
+			if (n < 0)
+				return PROTO_EXIT_USAGE;
+			return run(cmd, path, json, wire, n);
+		}
 		return run(cmd, path, json, argv + optind + 1, argc - optind - 1);
 	}
 	fprintf(stderr, "svctl: unknown command \"%s\" (svctl --help lists them)\n",

@@ -18,6 +18,7 @@
 #include "control.h"
 #include "expr.h"
 #include "log.h"
+#include "logpipe.h"
 #include "proto.h"
 #include "reload.h"
 #include "shutdown.h"
@@ -51,6 +52,7 @@ struct pending {
 	int exit_code;
 	struct proto_buf failures; /* "web: exited 1; db: ..." */
 	const char *verb;
+	struct logfollow *follow;  /* `logs`: the tail and live lines */
 };
 
 static void unlink_waiter(struct waiter *w)
@@ -185,6 +187,8 @@ void commands_cancel(struct svd *svd, struct conn *c)
 		}
 	}
 	conn_set_data(c, NULL);
+	if (p->follow)
+		logpipe_unfollow(svd, p->follow);
 	pending_free(p);
 }
 
@@ -437,6 +441,8 @@ static void status_item(struct conn *c, const struct slot *slot, int64_t now,
 	proto_buf_field(&item, "reason", svc->reason);
 	proto_buf_field(&item, "status", svc->status_text);
 	proto_buf_field(&item, "conf_error", slot->conf_error ? slot->conf_error : "");
+	int log_error = logpipe_error(slot->svd, slot);
+	proto_buf_field(&item, "log_error", log_error ? strerror(log_error) : "");
 	proto_buf_field(&item, "goal", svc->goal == GOAL_START ? "start" : "stop");
 	proto_buf_fieldf(&item, "held", "%d", svc->held ? 1 : 0);
 	if (detail) {
@@ -536,6 +542,38 @@ static void cmd_version(struct svd *svd, struct conn *c, char **args, int n)
 	(void)args;
 	(void)n;
 	conn_ok(c, "svd %s", PACKAGE_VERSION);
+}
+
+/* logs NAME LINES [follow] */
+static void cmd_logs(struct svd *svd, struct conn *c, char **args, int n)
+{
+	struct slot **slots;
+	struct pending *p;
+	long long lines;
+
+	if (n < 2 || n > 3 || (n == 3 && strcmp(args[2], "follow") != 0) ||
+	    units_parse_int(args[1], 0, 1000000, &lines) < 0) {
+		conn_error(c, PROTO_EXIT_USAGE, "logs needs NAME LINES [follow], LINES "
+			   "from 0 to 1000000");
+		return;
+	}
+	if (!(slots = find_all(svd, c, args, 1)))
+		return;
+	/* The tail comes back from the writer thread, never within this call:
+	 * the follow state can be registered after asking. */
+	struct logfollow *follow = logpipe_follow(svd, slots[0], c, (unsigned)lines,
+						  n == 3);
+	free(slots);
+	if (!follow)
+		return; /* answered with the error */
+	p = pending_new(svd, c, 0, "logs");
+	if (!p) {
+		logpipe_unfollow(svd, follow);
+		conn_error(c, PROTO_EXIT_FAILED, "out of memory");
+		return;
+	}
+	p->follow = follow;
+	conn_set_data(c, p);
 }
 
 /* ---- reload-config and update ------------------------------------------- */
@@ -671,6 +709,7 @@ static const struct {
 	{"version", cmd_version},
 	{"reload-config", cmd_reload_config},
 	{"update", cmd_update},
+	{"logs", cmd_logs},
 };
 
 void commands_dispatch(struct svd *svd, struct conn *c, char **words, int count)

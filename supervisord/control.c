@@ -71,7 +71,9 @@ static void conn_update(struct conn *c)
 {
 	int events = EV_READ;
 
-	if (c->out.len > c->out_sent)
+	/* A finished connection with nothing left to send is also closed from
+	 * the write callback (conn_flush), never under its caller's feet. */
+	if (c->out.len > c->out_sent || c->finished)
 		events |= EV_WRITE;
 	ev_io_stop(c->svd->loop, &c->io);
 	ev_io_set(&c->io, c->fd, events);
@@ -119,6 +121,9 @@ void conn_write(struct conn *c, const char *data, size_t len)
 		c->out.len = c->out_sent = 0;
 		c->finished = true;
 	}
+	/* Streamed records (logs -f) go out without waiting for a final line. */
+	if (!(c->io.events & EV_WRITE))
+		conn_update(c);
 }
 
 static void finish(struct conn *c, struct proto_buf *line)

@@ -19,6 +19,7 @@
 #include "cond.h"
 #include "conf.h"
 #include "log.h"
+#include "logpipe.h"
 #include "svd.h"
 
 const char *reload_change_name(enum reload_change change)
@@ -112,6 +113,7 @@ static void change_def(struct slot *slot, struct service_def *def, bool *running
 	}
 	service_def_free(slot->svc.owned_def);
 	slot->svc.def = slot->svc.owned_def = def;
+	logpipe_configure(slot->svd, slot);
 }
 
 static int add_slot(struct slot ***slots, size_t *count, struct slot *slot)
@@ -251,6 +253,7 @@ void reload_before_start(struct svd *svd, struct slot *slot)
 	service_def_free(slot->svc.owned_def);
 	slot->svc.def = slot->svc.owned_def = slot->next_def;
 	slot->next_def = NULL;
+	logpipe_configure(svd, slot);
 	/* Its start-on/stop-on may name others now; rebuilt at the next flush,
 	 * not here, where cond.c may be walking the lists. */
 	svd->index_dirty = true;

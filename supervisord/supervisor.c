@@ -30,6 +30,7 @@
 #include "control.h"
 #include "leftovers.h"
 #include "log.h"
+#include "logpipe.h"
 #include "notify.h"
 #include "reload.h"
 #include "shutdown.h"
@@ -152,11 +153,11 @@ void svd_log_path(const struct svd *svd, const struct service_def *def,
 		snprintf(buf, size, "%s/%s.log", svd->opts->log_dir, def->name);
 }
 
-/* Where the service's stdout and stderr go (until per-service log pipes). */
-static int open_output(struct svd *svd, const struct service_def *def,
-		       char *why, size_t size)
+/* Where the service's stdout and stderr go: its log pipe (console = log),
+ * /dev/null or svd's own. A new fd, for the caller to close. */
+static int open_output(struct svd *svd, struct slot *slot, char *why, size_t size)
 {
-	char path[4096];
+	const struct service_def *def = slot->svc.def;
 	int fd;
 
 	switch (def->console) {
@@ -167,11 +168,9 @@ static int open_output(struct svd *svd, const struct service_def *def,
 	case CONSOLE_LOG:
 		break;
 	}
-	svd_log_path(svd, def, path, sizeof path);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
-	if (fd < 0)
-		snprintf(why, size, "log file %s: %s", path, strerror(errno));
-	return fd;
+	fd = logpipe_fd(svd, slot, why, size);
+	/* A copy: the pipe's write end stays svd's, for every later run. */
+	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
 static void on_report(struct ev_loop *loop, ev_io *w, int revents);
@@ -214,7 +213,7 @@ static pid_t sys_spawn(void *ctx, struct service *svc, enum service_proc proc,
 		}
 		extra[0] = (char *)notify;
 	}
-	out = open_output(svd, svc->def, why, size);
+	out = open_output(svd, slot, why, size);
 	if (out < 0)
 		return -1;
 	req.stdout_fd = req.stderr_fd = out;
@@ -486,6 +485,7 @@ void svd_slot_free(struct svd *svd, struct slot *slot)
 	ev_timer_stop(svd->loop, &slot->timer);
 	if (slot->report_fd >= 0)
 		close_report(svd, slot);
+	logpipe_free(svd, slot);
 	service_def_free(slot->svc.owned_def);
 	service_def_free(slot->next_def);
 	free(slot->dependents.items);
@@ -609,7 +609,7 @@ int svd_init(struct svd *svd, struct ev_loop *loop, const struct svd_options *op
 	svd->flush.data = svd;
 	ev_prepare_start(loop, &svd->flush);
 
-	if (control_open(svd) < 0)
+	if (logpipe_start(svd) < 0 || control_open(svd) < 0)
 		return -1;
 	/* Without it only services with ready = notify cannot start. */
 	if (notify_open(svd) < 0)
@@ -625,6 +625,8 @@ void svd_free(struct svd *svd)
 		ev_timer_stop(svd->loop, &svd->hook_kill);
 	control_close(svd);
 	notify_close(svd);
+	/* Whatever services wrote is in the files before svd exits. */
+	logpipe_stop(svd);
 	cond_free_index(svd);
 	for (size_t i = 0; i < svd->slot_count; i++)
 		svd_slot_free(svd, svd->slots[i]);

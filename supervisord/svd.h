@@ -18,6 +18,8 @@
 #include "service.h"
 
 struct control;
+struct logpipe;
+struct logwriter;
 struct notify;
 struct pending;
 struct waiter;
@@ -56,6 +58,7 @@ struct slot {
 	struct service_def *next_def; /* reload-config: used from the next start */
 	bool removed;         /* its file is gone: dropped once it has stopped */
 	char *conf_error;     /* its files are broken since the last reload */
+	struct logpipe *logpipe; /* its output pipe and log, once it ran */
 	struct waiter *waiters;
 	bool shutdown_pending; /* shutdown: waits for stop_before to be down */
 	unsigned visit;        /* graph walks (shutdown.c): last visit_mark */
@@ -92,6 +95,8 @@ struct svd {
 
 	struct control *control;
 	struct notify *notify;
+	struct logwriter *logwriter;
+	ev_periodic daily, hourly; /* calendar log rotation */
 	bool shutting_down;
 	struct pending *shutdown_pending; /* `svctl shutdown` clients */
 	int exit_status;

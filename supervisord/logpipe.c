@@ -1,0 +1,438 @@
+/*
+ * logpipe.c - services' output pipes on the loop, `svctl logs` and the
+ * calendar rotation timers (see logpipe.h).
+ */
+#include "config.h"
+
+#include "logpipe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "log.h"
+#include "logplan.h"
+#include "logwriter.h"
+#include "proto.h"
+#include "svd.h"
+
+#define READ_MAX (64 * 1024)
+#define FOLLOW_LINE_MAX (64 * 1024)
+
+struct logfollow {
+	struct logfollow *prev, *next;
+	struct logpipe *pipe;  /* NULL once the service is gone */
+	struct conn *conn;
+	uint64_t from;         /* live lines from this output offset on */
+	bool follow;
+	bool tail_done;        /* live lines may go out directly */
+	struct proto_buf held; /* live lines that came before the tail */
+};
+
+struct logpipe {
+	struct svd *svd;
+	struct slot *slot;
+	int read_fd;
+	int write_fd;
+	ev_io io;
+	struct logstate *state;
+	bool at_line_start;       /* for timestamps */
+	uint64_t line_start;      /* output offset where the current line began */
+	struct proto_buf line;    /* the current line, for followers */
+	struct logfollow *followers;
+};
+
+/* ---- followers ------------------------------------------------------------ */
+
+static void send_line(struct logfollow *f, const char *text, size_t len)
+{
+	struct proto_buf out = {0};
+	char *copy = strndup(text, len);
+
+	if (!copy)
+		return;
+	proto_buf_adds(&out, "line ");
+	proto_buf_add_escaped(&out, copy);
+	proto_buf_adds(&out, "\n");
+	free(copy);
+	if (!out.data)
+		return;
+	if (f->tail_done)
+		conn_write(f->conn, out.data, out.len);
+	else
+		proto_buf_add(&f->held, out.data, out.len);
+	proto_buf_free(&out);
+}
+
+/* A whole line of output, ending at offset end, for the followers. */
+static void to_followers(struct logpipe *p, const char *line, size_t len, uint64_t end)
+{
+	for (struct logfollow *f = p->followers; f; f = f->next)
+		if (end > f->from)
+			send_line(f, line, len);
+}
+
+/* Collects lines of appended output for followers (none: no work). */
+static void feed_followers(struct logpipe *p, const char *data, size_t n, uint64_t offset)
+{
+	if (!p->followers) {
+		p->line.len = 0;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (data[i] == '\n' || p->line.len >= FOLLOW_LINE_MAX) {
+			to_followers(p, p->line.data ? p->line.data : "", p->line.len,
+				     offset + i + 1);
+			p->line.len = 0;
+			if (data[i] == '\n')
+				continue;
+		}
+		proto_buf_add(&p->line, data + i, 1);
+	}
+}
+
+/* ---- reading the pipe --------------------------------------------------- */
+
+static int64_t wall_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* Appends what was read, with a timestamp at each line start if asked;
+ * returns false if the buffer filled (the caller stops reading). */
+static bool append(struct logpipe *p, const char *data, size_t n)
+{
+	struct logwriter *w = p->svd->logwriter;
+	bool stamps = p->slot->svc.def->log.timestamps;
+	char out[READ_MAX * 2];
+	size_t used = 0;
+
+	/* The pipe was read for at most what fits, timestamps included (see
+	 * on_readable), so everything fits: nothing read is ever dropped. */
+	for (size_t i = 0; i < n; i++) {
+		if (stamps && p->at_line_start) {
+			char stamp[LOGPLAN_TIMESTAMP_MAX];
+			logplan_timestamp(wall_ms(), stamp);
+			size_t len = strlen(stamp);
+			if (used + len + 1 > sizeof out) {
+				logwriter_append(w, p->state, out, used);
+				feed_followers(p, out, used, logwriter_offset(w, p->state) - used);
+				used = 0;
+			}
+			memcpy(out + used, stamp, len);
+			used += len;
+		}
+		if (used + 1 > sizeof out) {
+			logwriter_append(w, p->state, out, used);
+			feed_followers(p, out, used, logwriter_offset(w, p->state) - used);
+			used = 0;
+		}
+		out[used++] = data[i];
+		p->at_line_start = data[i] == '\n';
+	}
+	if (used) {
+		uint64_t offset = logwriter_offset(w, p->state);
+		size_t done = logwriter_append(w, p->state, out, used);
+		feed_followers(p, out, done, offset);
+		if (done < used) {
+			/* Cannot happen (room was checked); say so if it does. */
+			log_msg(LOG_LEVEL_ERROR, "%s: log: %zu bytes did not fit the buffer",
+				p->slot->svc.def->name, used - done);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void on_readable(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct logpipe *p = io->data;
+	struct logwriter *w = p->svd->logwriter;
+	char buf[READ_MAX];
+	size_t room = logwriter_room(w, p->state);
+	/* With timestamps one byte may grow by a whole stamp: read little
+	 * enough that everything read fits. */
+	size_t want = p->slot->svc.def->log.timestamps ? room / (LOGPLAN_TIMESTAMP_MAX + 1)
+						       : room;
+	ssize_t n;
+
+	(void)revents;
+	if (want > sizeof buf)
+		want = sizeof buf;
+	if (want == 0) {
+		/* Full: stop reading; the writer tells when there is room. The
+		 * service blocks on its pipe meanwhile (backpressure). */
+		if (logwriter_pause(w, p->state))
+			ev_io_stop(loop, io);
+		return;
+	}
+	n = read(p->read_fd, buf, want);
+	if (n <= 0) {
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			log_msg(LOG_LEVEL_WARNING, "%s: log: unable to read the output pipe: %s",
+				p->slot->svc.def->name, strerror(errno));
+		return;
+	}
+	append(p, buf, (size_t)n);
+}
+
+/* ---- the writer's news --------------------------------------------------- */
+
+static void on_room(void *ctx, struct logstate *st, void *owner)
+{
+	struct slot *slot = owner;
+
+	(void)ctx;
+	(void)st;
+	if (slot->logpipe)
+		ev_io_start(slot->svd->loop, &slot->logpipe->io);
+}
+
+static void on_error(void *ctx, struct logstate *st, void *owner, int err,
+		     const char *path)
+{
+	struct slot *slot = owner;
+
+	(void)ctx;
+	(void)st;
+	if (err)
+		log_msg(LOG_LEVEL_ERROR, "%s: log: unable to write %s: %s; output waits "
+			"(the service is held back) and svd tries again every second",
+			slot->svc.def->name, path, strerror(err));
+	else
+		log_msg(LOG_LEVEL_INFO, "%s: log: writing %s again", slot->svc.def->name,
+			path);
+	/* status shows it: an INFO change without a state change. */
+	slot->svd->sys.changed(slot->svd, &slot->svc, slot->svc.state);
+}
+
+static void on_tail(void *ctx, struct logtail *t)
+{
+	struct logfollow *f = t->owner;
+
+	(void)ctx;
+	if (!f) {
+		logtail_free(t); /* its client went away */
+		return;
+	}
+	if (t->err) {
+		conn_error(f->conn, PROTO_EXIT_FAILED, "unable to read the log: %s",
+			   strerror(t->err));
+		logtail_free(t);
+		return; /* the connection closes: unfollow comes with it */
+	}
+	for (const char *p = t->text; p && p < t->text + t->len;) {
+		const char *nl = memchr(p, '\n', (size_t)(t->text + t->len - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(t->text + t->len - p);
+		f->tail_done = true; /* straight to the connection */
+		send_line(f, p, len);
+		p += len + 1;
+	}
+	f->tail_done = true;
+	if (f->held.len)
+		conn_write(f->conn, f->held.data, f->held.len);
+	proto_buf_free(&f->held);
+	logtail_free(t);
+	if (!f->follow)
+		conn_ok(f->conn, "%s", "");
+}
+
+/* ---- calendar rotation ---------------------------------------------------- */
+
+/* libev's reschedule callback: the next hour or local midnight. */
+static ev_tstamp next_boundary(struct ev_periodic *w, ev_tstamp now)
+{
+	return (ev_tstamp)logplan_next_boundary((time_t)now, w->data == NULL) + 0.001;
+}
+
+static void on_boundary(struct ev_loop *loop, ev_periodic *w, int revents)
+{
+	struct svd *svd = ev_userdata(loop);
+
+	(void)revents;
+	logwriter_rotate_all(svd->logwriter, w->data ? ROTATE_HOURLY : ROTATE_DAILY);
+}
+
+/* ---- public --------------------------------------------------------------- */
+
+int logpipe_start(struct svd *svd)
+{
+	static const struct logwriter_events events = {NULL, on_room, on_tail, on_error};
+
+	if (logwriter_start(&svd->logwriter, svd->loop, &events) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "unable to start the log writer: %s", strerror(errno));
+		return -1;
+	}
+	ev_set_userdata(svd->loop, svd);
+	ev_periodic_init(&svd->daily, on_boundary, 0, 0, next_boundary);
+	svd->daily.data = NULL;
+	ev_periodic_init(&svd->hourly, on_boundary, 0, 0, next_boundary);
+	svd->hourly.data = svd; /* non-NULL: hourly */
+	ev_periodic_start(svd->loop, &svd->daily);
+	ev_periodic_start(svd->loop, &svd->hourly);
+	return 0;
+}
+
+void logpipe_stop(struct svd *svd)
+{
+	if (!svd->logwriter)
+		return;
+	ev_periodic_stop(svd->loop, &svd->daily);
+	ev_periodic_stop(svd->loop, &svd->hourly);
+	/* Output still in the pipes belongs in the files too. */
+	for (size_t i = 0; i < svd->slot_count; i++) {
+		struct logpipe *p = svd->slots[i]->logpipe;
+		char buf[READ_MAX];
+		ssize_t n;
+		while (p && logwriter_room(svd->logwriter, p->state) >= sizeof buf &&
+		       (n = read(p->read_fd, buf, sizeof buf / (LOGPLAN_TIMESTAMP_MAX + 1))) > 0)
+			append(p, buf, (size_t)n);
+	}
+	logwriter_stop(svd->logwriter);
+	svd->logwriter = NULL;
+}
+
+static struct logpipe *make_pipe(struct svd *svd, struct slot *slot, char *why,
+				 size_t size)
+{
+	struct logpipe *p = calloc(1, sizeof *p);
+	char path[4096];
+	int fds[2];
+
+	if (!p || pipe2(fds, O_CLOEXEC) < 0) {
+		snprintf(why, size, "output pipe: %s", p ? strerror(errno) : "out of memory");
+		free(p);
+		return NULL;
+	}
+	p->svd = svd;
+	p->slot = slot;
+	p->read_fd = fds[0];
+	p->write_fd = fds[1];
+	p->at_line_start = true;
+	fcntl(p->read_fd, F_SETFL, O_NONBLOCK);
+	svd_log_path(svd, slot->svc.def, path, sizeof path);
+	p->state = logwriter_open(svd->logwriter, slot->svc.def->name, path,
+				  &slot->svc.def->log, slot);
+	if (!p->state) {
+		snprintf(why, size, "log %s: out of memory", path);
+		close(fds[0]);
+		close(fds[1]);
+		free(p);
+		return NULL;
+	}
+	ev_io_init(&p->io, on_readable, p->read_fd, EV_READ);
+	p->io.data = p;
+	ev_io_start(svd->loop, &p->io);
+	slot->logpipe = p;
+	return p;
+}
+
+int logpipe_fd(struct svd *svd, struct slot *slot, char *why, size_t size)
+{
+	struct logpipe *p = slot->logpipe ? slot->logpipe : make_pipe(svd, slot, why, size);
+
+	return p ? p->write_fd : -1;
+}
+
+void logpipe_configure(struct svd *svd, struct slot *slot)
+{
+	char path[4096];
+
+	if (!slot->logpipe)
+		return;
+	svd_log_path(svd, slot->svc.def, path, sizeof path);
+	logwriter_configure(svd->logwriter, slot->logpipe->state, path,
+			    &slot->svc.def->log);
+}
+
+void logpipe_free(struct svd *svd, struct slot *slot)
+{
+	struct logpipe *p = slot->logpipe;
+
+	if (!p)
+		return;
+	ev_io_stop(svd->loop, &p->io);
+	close(p->read_fd);
+	close(p->write_fd);
+	while (p->followers) {
+		struct logfollow *f = p->followers;
+		p->followers = f->next;
+		f->pipe = NULL;
+		f->prev = f->next = NULL;
+		conn_ok(f->conn, "%s", "the service was removed");
+	}
+	if (svd->logwriter)
+		logwriter_close(svd->logwriter, p->state);
+	proto_buf_free(&p->line);
+	free(p);
+	slot->logpipe = NULL;
+}
+
+int logpipe_error(struct svd *svd, const struct slot *slot)
+{
+	return slot->logpipe && svd->logwriter
+		       ? logwriter_error(svd->logwriter, slot->logpipe->state) : 0;
+}
+
+struct logfollow *logpipe_follow(struct svd *svd, struct slot *slot, struct conn *c,
+				 unsigned lines, bool follow)
+{
+	struct logfollow *f;
+	struct logpipe *p;
+	char why[256];
+
+	if (slot->svc.def->console != CONSOLE_LOG) {
+		conn_error(c, PROTO_EXIT_FAILED, "%s has no log: its console is not log",
+			   slot->svc.def->name);
+		return NULL;
+	}
+	p = slot->logpipe ? slot->logpipe : make_pipe(svd, slot, why, sizeof why);
+	f = p ? calloc(1, sizeof *f) : NULL;
+	if (!f) {
+		conn_error(c, PROTO_EXIT_FAILED, "%s", p ? "out of memory" : why);
+		return NULL;
+	}
+	f->pipe = p;
+	f->conn = c;
+	f->follow = follow;
+	/* One instant for both: the tail covers output before it, the live
+	 * lines what comes after. */
+	f->from = logwriter_offset(svd->logwriter, p->state);
+	if (logwriter_tail(svd->logwriter, p->state, lines, f) < 0) {
+		free(f);
+		conn_error(c, PROTO_EXIT_FAILED, "out of memory");
+		return NULL;
+	}
+	if (follow) {
+		f->next = p->followers;
+		if (f->next)
+			f->next->prev = f;
+		p->followers = f;
+	}
+	return f;
+}
+
+void logpipe_unfollow(struct svd *svd, struct logfollow *f)
+{
+	if (f->pipe && (f->prev || f->pipe->followers == f)) {
+		if (f->prev)
+			f->prev->next = f->next;
+		else
+			f->pipe->followers = f->next;
+		if (f->next)
+			f->next->prev = f->prev;
+	}
+	if (svd->logwriter)
+		logwriter_cancel_tails(svd->logwriter, f);
+	proto_buf_free(&f->held);
+	free(f);
+}
