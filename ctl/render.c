@@ -77,9 +77,12 @@ static const char *info_of(const struct render_row *row)
 {
 	const char *state = field(row, "state");
 
-	/* A broken service file is what the user must act on first. */
+	/* A broken service file or a log that cannot be written is what the
+	 * user must act on first. */
 	if (*field(row, "conf_error"))
 		return field(row, "conf_error");
+	if (*field(row, "log_error"))
+		return field(row, "log_error");
 
 	if (strcmp(state, "running") == 0)
 		return *field(row, "status") ? field(row, "status") : field(row, "description");
@@ -204,6 +207,9 @@ void render_status_detail(const struct render *r, const struct render_style *sty
 		if (*field(row, "conf_error"))
 			fprintf(out, " conf error: %s (the old definition stays)\n",
 				field(row, "conf_error"));
+		if (*field(row, "log_error"))
+			fprintf(out, " log error: %s (output waits; retried every second)\n",
+				field(row, "log_error"));
 		fprintf(out, "  restarts: %s\n", field(row, "restarts"));
 		fprintf(out, " last exit: %s\n",
 			*field(row, "last_exit") ? field(row, "last_exit") : "-");
@@ -284,6 +290,7 @@ void render_status_json(const struct render *r, FILE *out)
 		json_text(out, "reason", field(row, "reason"), false);
 		json_text(out, "status", field(row, "status"), false);
 		json_text(out, "conf_error", field(row, "conf_error"), false);
+		json_text(out, "log_error", field(row, "log_error"), false);
 		fprintf(out, "\"held\": %s, ",
 			strcmp(field(row, "held"), "1") == 0 ? "true" : "false");
 		if (proto_field(row->words, row->count, "files")) {

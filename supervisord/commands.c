@@ -442,7 +442,10 @@ static void status_item(struct conn *c, const struct slot *slot, int64_t now,
 	proto_buf_field(&item, "status", svc->status_text);
 	proto_buf_field(&item, "conf_error", slot->conf_error ? slot->conf_error : "");
 	int log_error = logpipe_error(slot->svd, slot);
-	proto_buf_field(&item, "log_error", log_error ? strerror(log_error) : "");
+	char log_why[160] = "";
+	if (log_error)
+		snprintf(log_why, sizeof log_why, "log: %s", strerror(log_error));
+	proto_buf_field(&item, "log_error", log_why);
 	proto_buf_field(&item, "goal", svc->goal == GOAL_START ? "start" : "stop");
 	proto_buf_fieldf(&item, "held", "%d", svc->held ? 1 : 0);
 	if (detail) {

@@ -76,6 +76,22 @@ const char *logbuf_peek(const struct logbuf *b, size_t *len)
 	return b->head->data + b->head_pos;
 }
 
+size_t logbuf_copy(const struct logbuf *b, char *dst, size_t max)
+{
+	size_t done = 0, pos = b->head_pos;
+
+	for (const struct logbuf_chunk *c = b->head; c && done < max; c = c->next) {
+		size_t end = c == b->tail ? b->tail_len : LOGBUF_CHUNK;
+		size_t part = end - pos;
+		if (part > max - done)
+			part = max - done;
+		memcpy(dst + done, c->data + pos, part);
+		done += part;
+		pos = 0;
+	}
+	return done;
+}
+
 void logbuf_consume(struct logbuf *b, size_t n)
 {
 	if (n > b->len)

@@ -44,6 +44,10 @@ size_t logbuf_append(struct logbuf *b, const char *data, size_t n);
 /* The oldest contiguous run of bytes (in one chunk); length 0 if empty. */
 const char *logbuf_peek(const struct logbuf *b, size_t *len);
 
+/* Copies up to max of the oldest bytes into dst (across chunks); returns
+ * how many. */
+size_t logbuf_copy(const struct logbuf *b, char *dst, size_t max);
+
 /* Drops n bytes from the front (n at most len). */
 void logbuf_consume(struct logbuf *b, size_t n);
 

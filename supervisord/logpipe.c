@@ -53,10 +53,14 @@ struct logpipe {
 static void send_line(struct logfollow *f, const char *text, size_t len)
 {
 	struct proto_buf out = {0};
-	char *copy = strndup(text, len);
+	char *copy = malloc(len + 1);
 
 	if (!copy)
 		return;
+	/* A record is text: a NUL byte in the output is shown as '?'. */
+	for (size_t i = 0; i < len; i++)
+		copy[i] = text[i] ? text[i] : '?';
+	copy[len] = '\0';
 	proto_buf_adds(&out, "line ");
 	proto_buf_add_escaped(&out, copy);
 	proto_buf_adds(&out, "\n");
@@ -171,7 +175,8 @@ static void on_readable(struct ev_loop *loop, ev_io *io, int revents)
 	if (want == 0) {
 		/* Full: stop reading; the writer tells when there is room. The
 		 * service blocks on its pipe meanwhile (backpressure). */
-		if (logwriter_pause(w, p->state))
+		size_t need = p->slot->svc.def->log.timestamps ? LOGPLAN_TIMESTAMP_MAX + 1 : 1;
+		if (logwriter_pause(w, p->state, need))
 			ev_io_stop(loop, io);
 		return;
 	}
@@ -288,14 +293,29 @@ void logpipe_stop(struct svd *svd)
 		return;
 	ev_periodic_stop(svd->loop, &svd->daily);
 	ev_periodic_stop(svd->loop, &svd->hourly);
-	/* Output still in the pipes belongs in the files too. */
+	/* Output still in the pipes belongs in the files too. svd is exiting:
+	 * waiting here for the writers to make room is fine, within reason. */
 	for (size_t i = 0; i < svd->slot_count; i++) {
 		struct logpipe *p = svd->slots[i]->logpipe;
 		char buf[READ_MAX];
-		ssize_t n;
-		while (p && logwriter_room(svd->logwriter, p->state) >= sizeof buf &&
-		       (n = read(p->read_fd, buf, sizeof buf / (LOGPLAN_TIMESTAMP_MAX + 1))) > 0)
+		int waited_ms = 0;
+		while (p && waited_ms < 10000) {
+			size_t room = logwriter_room(svd->logwriter, p->state);
+			size_t want = p->slot->svc.def->log.timestamps
+					      ? room / (LOGPLAN_TIMESTAMP_MAX + 1) : room;
+			ssize_t n;
+			if (want > sizeof buf)
+				want = sizeof buf;
+			if (want == 0) {
+				usleep(1000);
+				waited_ms++;
+				continue;
+			}
+			n = read(p->read_fd, buf, want);
+			if (n <= 0)
+				break;
 			append(p, buf, (size_t)n);
+		}
 	}
 	logwriter_stop(svd->logwriter);
 	svd->logwriter = NULL;

@@ -31,40 +31,47 @@ struct logplan_step logplan_next(uint64_t size, uint64_t max_size,
 	return step;
 }
 
-static int add(struct logplan_op *op, enum logplan_op_kind kind, const char *from,
-	       const char *to)
+/*
+ * keep == 0: unlink NAME.log.
+ * keep > 0:  unlink NAME.log.KEEP and NAME.log.KEEP.gz; for k = KEEP-1
+ *            down to 1 rename NAME.log.k(.gz) to NAME.log.k+1(.gz); rename
+ *            NAME.log to NAME.log.1.
+ */
+unsigned logplan_rotation_count(unsigned keep)
 {
-	op->kind = kind;
-	if ((size_t)snprintf(op->from, sizeof op->from, "%s", from) >= sizeof op->from ||
-	    (size_t)snprintf(op->to, sizeof op->to, "%s", to ? to : "") >= sizeof op->to)
-		return -1;
-	return 0;
+	return keep == 0 ? 1 : 2 + 2 * (keep - 1) + 1;
 }
 
-int logplan_rotation(const char *path, unsigned keep, struct logplan_op *ops)
+struct logplan_op logplan_rotation_op(unsigned keep, unsigned i)
 {
-	char from[4096], to[4096];
-	int n = 0;
+	struct logplan_op op = {LOGPLAN_UNLINK, {0, false}, {0, false}};
 
 	if (keep == 0)
-		return add(&ops[n++], LOGPLAN_UNLINK, path, NULL) < 0 ? -1 : n;
-	for (int gz = 0; gz <= 1; gz++) {
-		snprintf(from, sizeof from, "%s.%u%s", path, keep, gz ? ".gz" : "");
-		if (add(&ops[n++], LOGPLAN_UNLINK, from, NULL) < 0)
-			return -1;
+		return op;
+	if (i < 2) {
+		op.from = (struct logplan_file){keep, i == 1};
+		return op;
 	}
-	for (unsigned k = keep - 1; k >= 1; k--) {
-		for (int gz = 0; gz <= 1; gz++) {
-			snprintf(from, sizeof from, "%s.%u%s", path, k, gz ? ".gz" : "");
-			snprintf(to, sizeof to, "%s.%u%s", path, k + 1, gz ? ".gz" : "");
-			if (add(&ops[n++], LOGPLAN_RENAME, from, to) < 0)
-				return -1;
-		}
+	i -= 2;
+	if (i < 2 * (keep - 1)) {
+		unsigned k = keep - 1 - i / 2;
+		op.kind = LOGPLAN_RENAME;
+		op.from = (struct logplan_file){k, i % 2 == 1};
+		op.to = (struct logplan_file){k + 1, i % 2 == 1};
+		return op;
 	}
-	snprintf(to, sizeof to, "%s.1", path);
-	if (add(&ops[n++], LOGPLAN_RENAME, path, to) < 0)
-		return -1;
-	return n;
+	op.kind = LOGPLAN_RENAME;
+	op.from = (struct logplan_file){0, false};
+	op.to = (struct logplan_file){1, false};
+	return op;
+}
+
+int logplan_path(const char *path, struct logplan_file f, char *buf, size_t size)
+{
+	int n = f.number ? snprintf(buf, size, "%s.%u%s", path, f.number, f.gz ? ".gz" : "")
+			 : snprintf(buf, size, "%s", path);
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
 void logplan_timestamp(int64_t ms, char *buf)

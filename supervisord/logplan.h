@@ -32,18 +32,27 @@ enum logplan_op_kind {
 	LOGPLAN_RENAME, /* rename from to to (missing from is fine) */
 };
 
-struct logplan_op {
-	enum logplan_op_kind kind;
-	char from[4096];
-	char to[4096];
+/* A file of the rotation: number 0 is the current NAME.log, k > 0 is
+ * NAME.log.k, with ".gz" if gz. */
+struct logplan_file {
+	unsigned number;
+	bool gz;
 };
 
-/*
- * The operations of one rotation of path with keep rotated files, in
- * order, into ops (room for at least 2 * keep + 3). Returns their count,
- * or -1 if a name does not fit.
- */
-int logplan_rotation(const char *path, unsigned keep, struct logplan_op *ops);
+struct logplan_op {
+	enum logplan_op_kind kind;
+	struct logplan_file from;
+	struct logplan_file to;
+};
+
+/* How many operations one rotation with keep rotated files takes. */
+unsigned logplan_rotation_count(unsigned keep);
+
+/* Operation i (0 <= i < logplan_rotation_count) of a rotation, in order. */
+struct logplan_op logplan_rotation_op(unsigned keep, unsigned i);
+
+/* The path of f for the log at path; -1 if it does not fit. */
+int logplan_path(const char *path, struct logplan_file f, char *buf, size_t size);
 
 /* "2026-11-23T15:04:05.123Z " for ms (>= 0) since the epoch, UTC;
  * buf has room for LOGPLAN_TIMESTAMP_MAX bytes. */

@@ -34,6 +34,7 @@
 #include "logplan.h"
 
 #define RETRY_MS 1000        /* after a write error */
+#define WRITERS 4            /* a file that blocks holds up one writer only */
 #define TAIL_BYTES_MAX (16u << 20)
 #define FORWARD_LINE_MAX 4096
 
@@ -58,6 +59,9 @@ struct logstate {
 	bool rotate_due;    /* calendar rotation asked for */
 	bool repaired;      /* start-up repair done */
 	bool paused;        /* the loop waits for room */
+	size_t need;        /* ... this much of it */
+	bool busy;          /* a writer thread is draining it */
+	bool requeue;       /* work came while busy */
 	bool in_events;     /* in the writer's list of news for the loop */
 	struct logstate *next_event;
 	bool reopen;        /* the path changed */
@@ -84,7 +88,9 @@ struct logwriter {
 	struct ev_loop *loop;
 	ev_async wake;
 	struct logwriter_events events;
-	pthread_t writer, compressor;
+	pthread_t writers[WRITERS], compressor;
+	int writer_count;
+	pthread_mutex_t syslog_lock; /* openlog's ident is process-wide */
 	pthread_mutex_t lock;
 	pthread_cond_t work;
 	pthread_cond_t compress_work;
@@ -109,6 +115,10 @@ static int64_t now_ms(void)
 /* Puts st in the writer's queue (lock held). */
 static void enqueue(struct logwriter *w, struct logstate *st)
 {
+	if (st->busy) {
+		st->requeue = true; /* its writer looks again when done */
+		return;
+	}
 	if (st->queued)
 		return;
 	st->queued = true;
@@ -159,16 +169,18 @@ static int open_log(struct logstate *st, const char *path)
 	return 0;
 }
 
-static void forward_line(struct logstate *st, enum log_forward forward,
-			 const char *line, size_t len)
+static void forward_line(struct logwriter *w, struct logstate *st,
+			 enum log_forward forward, const char *line, size_t len)
 {
 	switch (forward) {
 	case FORWARD_NONE:
 		return;
 	case FORWARD_SYSLOG:
-		/* Only this thread calls syslog: openlog's ident is ours. */
+		/* openlog's ident is process-wide: one writer at a time. */
+		pthread_mutex_lock(&w->syslog_lock);
 		openlog(st->name, LOG_NDELAY, LOG_DAEMON);
 		syslog(LOG_INFO, "%.*s", (int)len, line);
+		pthread_mutex_unlock(&w->syslog_lock);
 		return;
 	case FORWARD_JOURNAL:
 #ifdef HAVE_LIBSYSTEMD
@@ -181,8 +193,8 @@ static void forward_line(struct logstate *st, enum log_forward forward,
 
 /* Sends whole lines of what was just written to syslog or the journal; a
  * line longer than FORWARD_LINE_MAX goes in pieces. */
-static void forward(struct logstate *st, enum log_forward how, const char *data,
-		    size_t n)
+static void forward(struct logwriter *w, struct logstate *st, enum log_forward how,
+		    const char *data, size_t n)
 {
 	if (how == FORWARD_NONE)
 		return;
@@ -190,7 +202,7 @@ static void forward(struct logstate *st, enum log_forward how, const char *data,
 		return;
 	for (size_t i = 0; i < n; i++) {
 		if (data[i] == '\n' || st->fwd_len == FORWARD_LINE_MAX) {
-			forward_line(st, how, st->fwd, st->fwd_len);
+			forward_line(w, st, how, st->fwd, st->fwd_len);
 			st->fwd_len = 0;
 			if (data[i] == '\n')
 				continue;
@@ -272,17 +284,24 @@ static int read_tail(const char *path, unsigned lines, char **text, size_t *len)
 	*len = 0;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		int e = S_ISREG(sb.st_mode) ? errno : EINVAL;
+	if (fstat(fd, &sb) < 0) {
+		int e = errno;
 		close(fd);
 		errno = e;
 		return -1;
 	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		errno = EINVAL; /* /dev/stdout has no tail to read */
+		return -1;
+	}
 	end = sb.st_size;
 	start = end;
-	/* Backwards, a block at a time, until lines+1 line ends are seen (the
-	 * last byte's own newline does not start a line). */
-	while (start > 0 && newlines <= lines && end - start < (off_t)TAIL_BYTES_MAX) {
+	if (lines == 0)
+		goto found;
+	/* Backwards, a block at a time: the line end before the last `lines`
+	 * lines (the final newline of the file ends the last line). */
+	while (start > 0 && end - start < (off_t)TAIL_BYTES_MAX) {
 		off_t from = start > (off_t)sizeof block ? start - (off_t)sizeof block : 0;
 		ssize_t n = pread(fd, block, (size_t)(start - from), from);
 		if (n <= 0)
@@ -290,7 +309,7 @@ static int read_tail(const char *path, unsigned lines, char **text, size_t *len)
 		for (ssize_t i = n - 1; i >= 0; i--) {
 			if (block[i] != '\n' || from + i == end - 1)
 				continue;
-			if (++newlines > lines) {
+			if (++newlines == lines) {
 				start = from + i + 1;
 				goto found;
 			}
@@ -304,7 +323,7 @@ found:
 		errno = ENOMEM;
 		return -1;
 	}
-	ssize_t got = pread(fd, *text, (size_t)(end - start), start);
+	ssize_t got = end > start ? pread(fd, *text, (size_t)(end - start), start) : 0;
 	close(fd);
 	*len = got > 0 ? (size_t)got : 0;
 	(*text)[*len] = '\0';
@@ -346,14 +365,23 @@ static void repair(struct logwriter *w, struct logstate *st, const char *path,
 
 /* ---- the writer ------------------------------------------------------------ */
 
+/* True if path itself is a regular file: a symlink such as /dev/stdout is
+ * never renamed, whatever it points to. */
+static bool rotatable(const char *path)
+{
+	struct stat sb;
+
+	return lstat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 /* One rotation of st (lock held on entry and exit). */
 static int rotate(struct logwriter *w, struct logstate *st)
 {
-	struct logplan_op ops[2 * 1000 + 3];
 	char *path = strdup(st->path);
 	unsigned keep = st->keep;
 	bool compress = st->compress;
-	int n, rc = 0;
+	unsigned count = logplan_rotation_count(keep);
+	int rc = 0, err = 0;
 
 	if (!path)
 		return -1;
@@ -361,22 +389,36 @@ static int rotate(struct logwriter *w, struct logstate *st)
 	if (st->fd >= 0)
 		close(st->fd);
 	st->fd = -1;
-	n = logplan_rotation(path, keep, ops);
-	for (int i = 0; i < n; i++) {
-		int r = ops[i].kind == LOGPLAN_UNLINK ? unlink(ops[i].from)
-						      : rename(ops[i].from, ops[i].to);
+	if (!rotatable(path)) {
+		/* Not ours to rename: just go on writing to it. */
+		rc = open_log(st, path);
+		st->regular = false;
+		goto done;
+	}
+	for (unsigned i = 0; i < count; i++) {
+		struct logplan_op op = logplan_rotation_op(keep, i);
+		char from[4200], to[4200];
+		int r;
+		if (logplan_path(path, op.from, from, sizeof from) < 0 ||
+		    logplan_path(path, op.to, to, sizeof to) < 0)
+			continue;
+		r = op.kind == LOGPLAN_UNLINK ? unlink(from) : rename(from, to);
 		if (r < 0 && errno != ENOENT) {
+			err = errno;
 			log_msg(LOG_LEVEL_ERROR, "%s: log: unable to %s %s: %s", st->name,
-				ops[i].kind == LOGPLAN_UNLINK ? "remove" : "rename",
-				ops[i].from, strerror(errno));
+				op.kind == LOGPLAN_UNLINK ? "remove" : "rename", from,
+				strerror(errno));
 			rc = -1;
 		}
 	}
-	if (open_log(st, path) < 0)
+	if (open_log(st, path) < 0) {
+		err = errno;
 		rc = -1;
+	}
+done:
 	pthread_mutex_lock(&w->lock);
 	st->rotate_due = false;
-	if (compress && keep > 0) {
+	if (rc == 0 && compress && keep > 0 && st->regular) {
 		struct compress_job *job = calloc(1, sizeof *job);
 		if (job && asprintf(&job->plain, "%s.1", path) >= 0) {
 			job->state = st;
@@ -389,6 +431,7 @@ static int rotate(struct logwriter *w, struct logstate *st)
 		}
 	}
 	free(path);
+	errno = err;
 	return rc;
 }
 
@@ -418,9 +461,10 @@ static void set_error(struct logwriter *w, struct logstate *st, int err)
 	}
 }
 
-/* Writes what st has (lock held on entry and exit). Returns false if st
- * must wait (an error to retry, a compression to end). */
-static bool drain(struct logwriter *w, struct logstate *st)
+/* Writes what st has (lock held on entry and exit), through scratch (a
+ * writer thread's LOGWRITER_BUFFER_MAX bytes): the pending output is seen
+ * whole, so that a line that fits is never cut where a chunk ends. */
+static void drain(struct logwriter *w, struct logstate *st, char *scratch)
 {
 	bool freed = false;
 
@@ -437,10 +481,15 @@ static bool drain(struct logwriter *w, struct logstate *st)
 		}
 	}
 	for (;;) {
-		const char *data;
 		size_t len;
 		struct logplan_step step;
 
+		/* While the file cannot be written, a `logs` client still gets
+		 * what is in it rather than waiting for the disk. */
+		if (st->error && st->tails) {
+			finish_tail(w, st);
+			continue;
+		}
 		if (st->error && now_ms() < st->retry_ms)
 			break;
 		if (st->reopen && st->fd >= 0) {
@@ -464,14 +513,14 @@ static bool drain(struct logwriter *w, struct logstate *st)
 		if (st->rotate_due && st->regular && st->size > 0) {
 			if (st->compressing)
 				break; /* the compressor requeues st */
-			if (rotate(w, st) < 0 && st->fd < 0) {
+			if (rotate(w, st) < 0) {
 				set_error(w, st, errno ? errno : EIO);
 				break;
 			}
 			continue;
 		}
 		st->rotate_due = false;
-		data = logbuf_peek(&st->buf, &len);
+		len = logbuf_copy(&st->buf, scratch, LOGWRITER_BUFFER_MAX);
 		/* A pending tail is served once everything before it is in
 		 * the file, and nothing after it. */
 		if (st->tails) {
@@ -485,23 +534,24 @@ static bool drain(struct logwriter *w, struct logstate *st)
 		}
 		if (len == 0)
 			break;
-		step = st->regular ? logplan_next(st->size, st->max_size, data, len)
+		step = st->regular ? logplan_next(st->size, st->max_size, scratch, len)
 				   : (struct logplan_step){len, false};
 		if (step.write == 0) {
 			if (st->compressing)
 				break;
-			if (rotate(w, st) < 0 && st->fd < 0) {
+			if (rotate(w, st) < 0) {
 				set_error(w, st, errno ? errno : EIO);
 				break;
 			}
 			continue;
 		}
 		enum log_forward how = st->forward;
+		int fd = st->fd;
 		pthread_mutex_unlock(&w->lock);
-		ssize_t n = write(st->fd, data, step.write);
+		ssize_t n = write(fd, scratch, step.write);
 		int e = errno;
 		if (n > 0)
-			forward(st, how, data, (size_t)n);
+			forward(w, st, how, scratch, (size_t)n);
 		pthread_mutex_lock(&w->lock);
 		if (n < 0) {
 			if (e == EINTR)
@@ -516,22 +566,40 @@ static bool drain(struct logwriter *w, struct logstate *st)
 		if ((size_t)n == step.write && step.rotate_after) {
 			if (st->compressing)
 				break;
-			rotate(w, st);
+			if (rotate(w, st) < 0) {
+				set_error(w, st, errno ? errno : EIO);
+				break;
+			}
 		}
 	}
 	if (freed && st->paused)
 		tell_loop(w, st);
-	return !(st->error || (st->compressing && (st->rotate_due || logbuf_room(&st->buf) == 0)));
 }
 
-static void free_state(struct logstate *st)
+/* Some state has output that waits for a compression to end (at stop,
+ * the writers wait for it rather than leave it unwritten). */
+static bool waiting_for_compressor(struct logwriter *w)
+{
+	for (struct logstate *st = w->all; st; st = st->next_all)
+		if (st->compressing && st->buf.len && !st->error)
+			return true;
+	return false;
+}
+
+static void free_state(struct logwriter *w, struct logstate *st)
 {
 	if (st->fd >= 0)
 		close(st->fd);
+	/* A `logs` client must not wait forever for a tail of a service that
+	 * is gone: it gets an error. */
 	while (st->tails) {
 		struct logtail *t = st->tails;
 		st->tails = t->next;
-		logtail_free(t);
+		t->err = ECANCELED;
+		t->state = NULL;
+		t->next = w->done_tails;
+		w->done_tails = t;
+		notify_loop(w);
 	}
 	logbuf_free(&st->buf);
 	free(st->fwd);
@@ -564,22 +632,26 @@ static int64_t next_retry(struct logwriter *w)
 static void *writer_main(void *arg)
 {
 	struct logwriter *w = arg;
+	char *scratch = malloc(LOGWRITER_BUFFER_MAX);
 
+	if (!scratch) {
+		log_msg(LOG_LEVEL_ERROR, "log: a writer thread has no memory; it stops");
+		return NULL;
+	}
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		struct logstate *st = w->queue_head;
 		if (!st) {
 			int64_t retry = next_retry(w);
-			if (w->stop && !retry)
-				break;
-			if (retry) {
+			bool wait_compression = waiting_for_compressor(w);
+			if (w->stop && !wait_compression)
+				break; /* at stop a broken disk is given up on */
+			if (retry && !w->stop) {
 				struct timespec ts;
 				int64_t wait = retry - now_ms();
 				clock_gettime(CLOCK_REALTIME, &ts);
 				if (wait < 1)
 					wait = 1;
-				if (w->stop && wait > 0)
-					break; /* shutting down: give up on a broken disk */
 				ts.tv_sec += wait / 1000;
 				ts.tv_nsec += (wait % 1000) * 1000000;
 				if (ts.tv_nsec >= 1000000000) {
@@ -587,9 +659,9 @@ static void *writer_main(void *arg)
 					ts.tv_nsec -= 1000000000;
 				}
 				pthread_cond_timedwait(&w->work, &w->lock, &ts);
-				for (struct logstate *s = w->all; s; s = s->next_all)
-					if (s->error && s->buf.len && now_ms() >= s->retry_ms)
-						enqueue(w, s);
+				for (struct logstate *s2 = w->all; s2; s2 = s2->next_all)
+					if (s2->error && s2->buf.len && now_ms() >= s2->retry_ms)
+						enqueue(w, s2);
 			} else {
 				pthread_cond_wait(&w->work, &w->lock);
 			}
@@ -599,14 +671,22 @@ static void *writer_main(void *arg)
 		if (!w->queue_head)
 			w->queue_tail = NULL;
 		st->queued = false;
-		drain(w, st);
-		if (st->dead && !st->compressing && !st->in_events &&
-		    (st->buf.len == 0 || st->error)) {
+		st->busy = true;
+		drain(w, st, scratch);
+		st->busy = false;
+		if (st->requeue) {
+			st->requeue = false;
+			enqueue(w, st);
+		} else if (st->dead && !st->compressing && !st->in_events &&
+			   (st->buf.len == 0 || st->error)) {
 			unlink_all(w, st);
-			free_state(st);
+			free_state(w, st);
 		}
 	}
+	/* The others may be waiting to see the stop too. */
+	pthread_cond_broadcast(&w->work);
 	pthread_mutex_unlock(&w->lock);
+	free(scratch);
 	return NULL;
 }
 
@@ -632,6 +712,7 @@ static void *compressor_main(void *arg)
 		job->state->compressing = false;
 		/* A rotation or a dead state may have waited for this. */
 		enqueue(w, job->state);
+		pthread_cond_broadcast(&w->work);
 		free(job->plain);
 		free(job);
 	}
@@ -676,7 +757,7 @@ void logwriter_poll(struct logwriter *w)
 		owner = st->owner;
 		if (!owner)
 			enqueue(w, st); /* closed: the writer may free it now */
-		if (st->paused && logbuf_room(&st->buf) > 0) {
+		if (st->paused && logbuf_room(&st->buf) >= (st->need ? st->need : 1)) {
 			st->paused = false;
 			room = true;
 		}
@@ -714,6 +795,7 @@ int logwriter_start(struct logwriter **out, struct ev_loop *loop,
 	w->loop = loop;
 	w->events = *events;
 	pthread_mutex_init(&w->lock, NULL);
+	pthread_mutex_init(&w->syslog_lock, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->compress_work, NULL);
 	ev_async_init(&w->wake, on_wake);
@@ -722,16 +804,21 @@ int logwriter_start(struct logwriter **out, struct ev_loop *loop,
 	/* The threads inherit this mask: no signal is ever delivered to them. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&w->writer, NULL, writer_main, w);
-	if (rc == 0 && (rc = pthread_create(&w->compressor, NULL, compressor_main, w)) != 0) {
-		pthread_mutex_lock(&w->lock);
-		w->stop = true;
-		pthread_cond_signal(&w->work);
-		pthread_mutex_unlock(&w->lock);
-		pthread_join(w->writer, NULL);
+	rc = pthread_create(&w->compressor, NULL, compressor_main, w);
+	for (int i = 0; rc == 0 && i < WRITERS; i++) {
+		rc = pthread_create(&w->writers[i], NULL, writer_main, w);
+		if (rc == 0)
+			w->writer_count++;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
+	if (rc != 0 && w->writer_count == 0) {
+		if (w->compressor) {
+			pthread_mutex_lock(&w->lock);
+			w->compressor_stop = true;
+			pthread_cond_signal(&w->compress_work);
+			pthread_mutex_unlock(&w->lock);
+			pthread_join(w->compressor, NULL);
+		}
 		ev_async_stop(loop, &w->wake);
 		free(w);
 		errno = rc;
@@ -750,9 +837,10 @@ void logwriter_stop(struct logwriter *w)
 	for (struct logstate *st = w->all; st; st = st->next_all)
 		if (st->buf.len)
 			enqueue(w, st);
-	pthread_cond_signal(&w->work);
+	pthread_cond_broadcast(&w->work);
 	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->writer, NULL);
+	for (int i = 0; i < w->writer_count; i++)
+		pthread_join(w->writers[i], NULL);
 	pthread_mutex_lock(&w->lock);
 	w->compressor_stop = true;
 	pthread_cond_signal(&w->compress_work);
@@ -761,7 +849,7 @@ void logwriter_stop(struct logwriter *w)
 	while (w->all) {
 		struct logstate *st = w->all;
 		w->all = st->next_all;
-		free_state(st);
+		free_state(w, st);
 	}
 	while (w->done_tails) {
 		struct logtail *t = w->done_tails;
@@ -771,6 +859,7 @@ void logwriter_stop(struct logwriter *w)
 	ev_async_stop(w->loop, &w->wake);
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->compress_work);
+	pthread_mutex_destroy(&w->syslog_lock);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }
@@ -849,8 +938,10 @@ size_t logwriter_append(struct logwriter *w, struct logstate *st,
 
 	pthread_mutex_lock(&w->lock);
 	done = logbuf_append(&st->buf, data, n);
-	if (done < n)
+	if (done < n) {
 		st->paused = true;
+		st->need = 1;
+	}
 	if (done)
 		enqueue(w, st);
 	pthread_mutex_unlock(&w->lock);
@@ -867,14 +958,16 @@ size_t logwriter_room(struct logwriter *w, struct logstate *st)
 	return room;
 }
 
-bool logwriter_pause(struct logwriter *w, struct logstate *st)
+bool logwriter_pause(struct logwriter *w, struct logstate *st, size_t need)
 {
 	bool full;
 
 	pthread_mutex_lock(&w->lock);
-	full = logbuf_room(&st->buf) == 0;
-	if (full)
+	full = logbuf_room(&st->buf) < need;
+	if (full) {
 		st->paused = true;
+		st->need = need;
+	}
 	pthread_mutex_unlock(&w->lock);
 	return full;
 }

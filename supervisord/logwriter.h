@@ -8,7 +8,8 @@
  * syslog or the journal; a compressor thread gzips rotated files. The loop
  * hears back through an ev_async: room in a buffer (resume reading a pipe),
  * a tail of a file for `svctl logs -n`, a write error or its end. Nothing
- * here blocks the loop, and one slow disk or service slows only itself.
+ * here blocks the loop; several writer threads share the services, so one
+ * file that blocks (a hung NFS mount) holds up only its own service.
  *
  * Compression is atomic: NAME.log.1 is written to NAME.log.1.gz.tmp,
  * fsync'ed, renamed to NAME.log.1.gz, and only then NAME.log.1 is removed.
@@ -77,10 +78,10 @@ size_t logwriter_append(struct logwriter *w, struct logstate *st,
 			const char *data, size_t n);
 /* Room in st's buffer now. */
 size_t logwriter_room(struct logwriter *w, struct logstate *st);
-/* The loop stops reading st's pipe: returns true if st's buffer is still
- * full (events->room follows once there is room), false if room appeared
- * meanwhile (read on). */
-bool logwriter_pause(struct logwriter *w, struct logstate *st);
+/* The loop stops reading st's pipe until need bytes are free: returns
+ * true if they are not (events->room follows once they are), false if
+ * they became free meanwhile (read on). */
+bool logwriter_pause(struct logwriter *w, struct logstate *st, size_t need);
 
 /* Offset just past the output appended so far. */
 uint64_t logwriter_offset(struct logwriter *w, struct logstate *st);
