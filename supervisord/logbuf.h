@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LOGBUF_CHUNK (16 * 1024)
+#define LOGBUF_CHUNK (64 * 1024)
 
 struct logbuf_chunk;
 

@@ -22,8 +22,9 @@
 #include "proto.h"
 #include "svd.h"
 
-#define READ_MAX (64 * 1024)
+#define READ_MAX (256 * 1024)
 #define FOLLOW_LINE_MAX (64 * 1024)
+#define LOGPIPE_SCRATCH (64 * 1024)
 
 struct logfollow {
 	struct logfollow *prev, *next;
@@ -111,57 +112,75 @@ static int64_t wall_ms(void)
 	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/* Appends what was read, with a timestamp at each line start if asked;
- * returns false if the buffer filled (the caller stops reading). */
-static bool append(struct logpipe *p, const char *data, size_t n)
+/* Hands data to the writer and the followers in one go. */
+static bool put(struct logpipe *p, const char *data, size_t n)
 {
 	struct logwriter *w = p->svd->logwriter;
-	bool stamps = p->slot->svc.def->log.timestamps;
-	char out[READ_MAX * 2];
+	uint64_t offset;
+	size_t done = logwriter_append(w, p->state, data, n, &offset);
+
+	feed_followers(p, data, done, offset);
+	if (done < n) {
+		/* Cannot happen (room was checked); say so if it does. */
+		log_msg(LOG_LEVEL_ERROR, "%s: log: %zu bytes did not fit the buffer",
+			p->slot->svc.def->name, n - done);
+		return false;
+	}
+	return true;
+}
+
+/* Appends what was read, with a timestamp at each line start if asked;
+ * returns false if the buffer filled (the caller stops reading). The pipe
+ * was read for at most what fits, timestamps included (on_readable), so
+ * nothing read is ever dropped. */
+static bool append(struct logpipe *p, const char *data, size_t n)
+{
+	char *out = p->svd->log_scratch;
 	size_t used = 0;
 
-	/* The pipe was read for at most what fits, timestamps included (see
-	 * on_readable), so everything fits: nothing read is ever dropped. */
+	if (n == 0)
+		return true;
+	if (!p->slot->svc.def->log.timestamps) {
+		/* The common case goes through untouched: no copy, no scan. */
+		p->at_line_start = data[n - 1] == '\n';
+		return put(p, data, n);
+	}
 	for (size_t i = 0; i < n; i++) {
-		if (stamps && p->at_line_start) {
+		if (p->at_line_start) {
 			char stamp[LOGPLAN_TIMESTAMP_MAX];
 			logplan_timestamp(wall_ms(), stamp);
 			size_t len = strlen(stamp);
-			if (used + len + 1 > sizeof out) {
-				logwriter_append(w, p->state, out, used);
-				feed_followers(p, out, used, logwriter_offset(w, p->state) - used);
+			if (used + len + 1 > LOGPIPE_SCRATCH) {
+				if (!put(p, out, used))
+					return false;
 				used = 0;
 			}
 			memcpy(out + used, stamp, len);
 			used += len;
 		}
-		if (used + 1 > sizeof out) {
-			logwriter_append(w, p->state, out, used);
-			feed_followers(p, out, used, logwriter_offset(w, p->state) - used);
+		/* Copy up to the line's end in one go. */
+		const char *nl = memchr(data + i, '\n', n - i);
+		size_t len = nl ? (size_t)(nl - (data + i)) + 1 : n - i;
+		if (len > LOGPIPE_SCRATCH - used)
+			len = LOGPIPE_SCRATCH - used;
+		memcpy(out + used, data + i, len);
+		used += len;
+		i += len - 1;
+		p->at_line_start = data[i] == '\n';
+		if (used == LOGPIPE_SCRATCH) {
+			if (!put(p, out, used))
+				return false;
 			used = 0;
 		}
-		out[used++] = data[i];
-		p->at_line_start = data[i] == '\n';
 	}
-	if (used) {
-		uint64_t offset = logwriter_offset(w, p->state);
-		size_t done = logwriter_append(w, p->state, out, used);
-		feed_followers(p, out, done, offset);
-		if (done < used) {
-			/* Cannot happen (room was checked); say so if it does. */
-			log_msg(LOG_LEVEL_ERROR, "%s: log: %zu bytes did not fit the buffer",
-				p->slot->svc.def->name, used - done);
-			return false;
-		}
-	}
-	return true;
+	return used ? put(p, out, used) : true;
 }
 
 static void on_readable(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct logpipe *p = io->data;
 	struct logwriter *w = p->svd->logwriter;
-	char buf[READ_MAX];
+	char *buf = p->svd->log_read;
 	size_t room = logwriter_room(w, p->state);
 	/* With timestamps one byte may grow by a whole stamp: read little
 	 * enough that everything read fits. */
@@ -170,8 +189,8 @@ static void on_readable(struct ev_loop *loop, ev_io *io, int revents)
 	ssize_t n;
 
 	(void)revents;
-	if (want > sizeof buf)
-		want = sizeof buf;
+	if (want > READ_MAX)
+		want = READ_MAX;
 	if (want == 0) {
 		/* Full: stop reading; the writer tells when there is room. The
 		 * service blocks on its pipe meanwhile (backpressure). */
@@ -273,6 +292,14 @@ int logpipe_start(struct svd *svd)
 {
 	static const struct logwriter_events events = {NULL, on_room, on_tail, on_error};
 
+	/* One read buffer and one timestamp scratch for all pipes: the loop
+	 * reads one pipe at a time. */
+	svd->log_read = malloc(READ_MAX);
+	svd->log_scratch = malloc(LOGPIPE_SCRATCH);
+	if (!svd->log_read || !svd->log_scratch) {
+		log_msg(LOG_LEVEL_ERROR, "unable to start the log writer: out of memory");
+		return -1;
+	}
 	if (logwriter_start(&svd->logwriter, svd->loop, &events) < 0) {
 		log_msg(LOG_LEVEL_ERROR, "unable to start the log writer: %s", strerror(errno));
 		return -1;
@@ -297,15 +324,15 @@ void logpipe_stop(struct svd *svd)
 	 * waiting here for the writers to make room is fine, within reason. */
 	for (size_t i = 0; i < svd->slot_count; i++) {
 		struct logpipe *p = svd->slots[i]->logpipe;
-		char buf[READ_MAX];
+		char *buf = svd->log_read;
 		int waited_ms = 0;
 		while (p && waited_ms < 10000) {
 			size_t room = logwriter_room(svd->logwriter, p->state);
 			size_t want = p->slot->svc.def->log.timestamps
 					      ? room / (LOGPLAN_TIMESTAMP_MAX + 1) : room;
 			ssize_t n;
-			if (want > sizeof buf)
-				want = sizeof buf;
+			if (want > READ_MAX)
+				want = READ_MAX;
 			if (want == 0) {
 				usleep(1000);
 				waited_ms++;
@@ -319,6 +346,9 @@ void logpipe_stop(struct svd *svd)
 	}
 	logwriter_stop(svd->logwriter);
 	svd->logwriter = NULL;
+	free(svd->log_read);
+	free(svd->log_scratch);
+	svd->log_read = svd->log_scratch = NULL;
 }
 
 static struct logpipe *make_pipe(struct svd *svd, struct slot *slot, char *why,
@@ -339,6 +369,9 @@ static struct logpipe *make_pipe(struct svd *svd, struct slot *slot, char *why,
 	p->write_fd = fds[1];
 	p->at_line_start = true;
 	fcntl(p->read_fd, F_SETFL, O_NONBLOCK);
+	/* A bigger pipe: fewer wakeups for a chatty service. Best effort
+	 * (limited by /proc/sys/fs/pipe-max-size for non-root). */
+	fcntl(p->read_fd, F_SETPIPE_SZ, 256 * 1024);
 	svd_log_path(svd, slot->svc.def, path, sizeof path);
 	p->state = logwriter_open(svd->logwriter, slot->svc.def->name, path,
 				  &slot->svc.def->log, slot);

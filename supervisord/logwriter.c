@@ -932,11 +932,12 @@ void logwriter_close(struct logwriter *w, struct logstate *st)
 }
 
 size_t logwriter_append(struct logwriter *w, struct logstate *st,
-			const char *data, size_t n)
+			const char *data, size_t n, uint64_t *offset)
 {
 	size_t done;
 
 	pthread_mutex_lock(&w->lock);
+	*offset = st->buf.appended;
 	done = logbuf_append(&st->buf, data, n);
 	if (done < n) {
 		st->paused = true;

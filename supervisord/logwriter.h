@@ -27,7 +27,7 @@
 #include "service_def.h"
 
 /* Per service: at most this much output waits in memory. */
-#define LOGWRITER_BUFFER_MAX (256 * 1024)
+#define LOGWRITER_BUFFER_MAX (1024 * 1024)
 
 struct logwriter;
 struct logstate;
@@ -73,9 +73,10 @@ void logwriter_configure(struct logwriter *w, struct logstate *st,
 void logwriter_close(struct logwriter *w, struct logstate *st);
 
 /* Appends output; returns how much fitted (less: the buffer is full, the
- * caller stops reading until events->room). */
+ * caller stops reading until events->room), and in *offset the output
+ * offset of its first byte. */
 size_t logwriter_append(struct logwriter *w, struct logstate *st,
-			const char *data, size_t n);
+			const char *data, size_t n, uint64_t *offset);
 /* Room in st's buffer now. */
 size_t logwriter_room(struct logwriter *w, struct logstate *st);
 /* The loop stops reading st's pipe until need bytes are free: returns

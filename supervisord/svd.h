@@ -96,6 +96,8 @@ struct svd {
 	struct control *control;
 	struct notify *notify;
 	struct logwriter *logwriter;
+	char *log_read;       /* logpipe.c's read buffer */
+	char *log_scratch;    /* logpipe.c's timestamping buffer */
 	ev_periodic daily, hourly; /* calendar log rotation */
 	bool shutting_down;
 	struct pending *shutdown_pending; /* `svctl shutdown` clients */
