@@ -322,11 +322,13 @@ void logpipe_stop(struct svd *svd)
 	ev_periodic_stop(svd->loop, &svd->hourly);
 	/* Output still in the pipes belongs in the files too. svd is exiting:
 	 * waiting here for the writers to make room is fine, within reason. */
+	int waited_ms = 0;
 	for (size_t i = 0; i < svd->slot_count; i++) {
 		struct logpipe *p = svd->slots[i]->logpipe;
 		char *buf = svd->log_read;
-		int waited_ms = 0;
-		while (p && waited_ms < 10000) {
+		/* Not for a log that cannot be written (a full disk): svd does
+		 * not wait for a broken disk, and all of it waits 5 s at most. */
+		while (p && waited_ms < 5000 && !logwriter_error(svd->logwriter, p->state)) {
 			size_t room = logwriter_room(svd->logwriter, p->state);
 			size_t want = p->slot->svc.def->log.timestamps
 					      ? room / (LOGPLAN_TIMESTAMP_MAX + 1) : room;

@@ -90,14 +90,15 @@ time_t logplan_next_boundary(time_t now, bool daily)
 	struct tm tm;
 
 	localtime_r(&now, &tm);
+	if (!daily) {
+		/* Counting real seconds from the local hour's start: mktime
+		 * would skip the hour that is repeated when DST ends. */
+		return now - tm.tm_min * 60 - tm.tm_sec + 3600;
+	}
 	tm.tm_sec = 0;
 	tm.tm_min = 0;
-	if (daily) {
-		tm.tm_hour = 0;
-		tm.tm_mday++;
-	} else {
-		tm.tm_hour++;
-	}
+	tm.tm_hour = 0;
+	tm.tm_mday++;
 	/* mktime normalises day 32 and hour 24, and finds whether DST
 	 * applies at that moment. */
 	tm.tm_isdst = -1;

@@ -34,6 +34,7 @@
 #include "logplan.h"
 
 #define RETRY_MS 1000        /* after a write error */
+#define HOLD_MS 1000         /* a line without its end waits this long */
 #define WRITERS 4            /* a file that blocks holds up one writer only */
 #define TAIL_BYTES_MAX (16u << 20)
 #define FORWARD_LINE_MAX 4096
@@ -68,6 +69,7 @@ struct logstate {
 	int error;          /* last write error, 0 if none */
 	int reported_error; /* what the loop was last told */
 	int64_t retry_ms;   /* when to try again after an error */
+	int64_t hold_until; /* a partial last line waits for its end till then */
 	struct logtail *tails; /* pending `logs -n` requests, oldest first */
 
 	/* The writer's own. */
@@ -374,6 +376,40 @@ static bool rotatable(const char *path)
 	return lstat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
+/*
+ * The current file becomes NAME.log.1 (or goes, with keep 0) and a new
+ * empty NAME.log takes its place, without a moment in which NAME.log does
+ * not exist: NAME.log.1 is made a second name of the old file, then a new
+ * file is renamed over NAME.log (rename(2) replaces atomically). Opens the
+ * new file into st->fd.
+ */
+static int replace_current(struct logstate *st, const char *path, unsigned keep)
+{
+	char one[4200], fresh[4200];
+	int fd;
+
+	if (keep > 0) {
+		snprintf(one, sizeof one, "%s.1", path);
+		unlink(one);
+		/* A file system without hard links: rename, with the gap. */
+		if (link(path, one) < 0 && rename(path, one) < 0 && errno != ENOENT)
+			return -1;
+	}
+	snprintf(fresh, sizeof fresh, "%s.new", path);
+	fd = open(fresh, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0)
+		return open_log(st, path);
+	if (rename(fresh, path) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(fresh);
+		errno = e;
+		return open_log(st, path);
+	}
+	close(fd);
+	return open_log(st, path);
+}
+
 /* One rotation of st (lock held on entry and exit). */
 static int rotate(struct logwriter *w, struct logstate *st)
 {
@@ -395,7 +431,9 @@ static int rotate(struct logwriter *w, struct logstate *st)
 		st->regular = false;
 		goto done;
 	}
-	for (unsigned i = 0; i < count; i++) {
+	/* The older files first; the last operation moves the current file
+	 * away, which is done below so that NAME.log never disappears. */
+	for (unsigned i = 0; i + 1 < count; i++) {
 		struct logplan_op op = logplan_rotation_op(keep, i);
 		char from[4200], to[4200];
 		int r;
@@ -411,7 +449,7 @@ static int rotate(struct logwriter *w, struct logstate *st)
 			rc = -1;
 		}
 	}
-	if (open_log(st, path) < 0) {
+	if (replace_current(st, path, keep) < 0) {
 		err = errno;
 		rc = -1;
 	}
@@ -521,6 +559,24 @@ static void drain(struct logwriter *w, struct logstate *st, char *scratch)
 		}
 		st->rotate_due = false;
 		len = logbuf_copy(&st->buf, scratch, LOGWRITER_BUFFER_MAX);
+		/* A line whose end has not arrived yet waits for it (up to
+		 * HOLD_MS): written now, the rest of it might not fit in this
+		 * file and the line would be cut by the rotation. */
+		if (len && st->regular && scratch[len - 1] != '\n' && !st->tails) {
+			const char *nl = memrchr(scratch, '\n', len);
+			size_t whole = nl ? (size_t)(nl - scratch) + 1 : 0;
+			int64_t now = now_ms();
+			if (!st->hold_until)
+				st->hold_until = now + HOLD_MS;
+			if (whole) {
+				len = whole;
+			} else if (!w->stop && now < st->hold_until &&
+				   len < st->max_size && logbuf_room(&st->buf) > 0) {
+				break; /* the writer comes back at hold_until */
+			}
+		} else {
+			st->hold_until = 0;
+		}
 		/* A pending tail is served once everything before it is in
 		 * the file, and nothing after it. */
 		if (st->tails) {
@@ -619,13 +675,24 @@ static void unlink_all(struct logwriter *w, struct logstate *st)
 }
 
 /* Earliest retry among states waiting after an error; 0 if none. */
+static int64_t wake_time(const struct logstate *st)
+{
+	if (!st->buf.len)
+		return 0;
+	if (st->error)
+		return st->retry_ms;
+	return st->hold_until;
+}
+
 static int64_t next_retry(struct logwriter *w)
 {
 	int64_t best = 0;
 
-	for (struct logstate *st = w->all; st; st = st->next_all)
-		if (st->error && st->buf.len && (!best || st->retry_ms < best))
-			best = st->retry_ms;
+	for (struct logstate *st = w->all; st; st = st->next_all) {
+		int64_t t = wake_time(st);
+		if (t && (!best || t < best))
+			best = t;
+	}
 	return best;
 }
 
@@ -659,9 +726,11 @@ static void *writer_main(void *arg)
 					ts.tv_nsec -= 1000000000;
 				}
 				pthread_cond_timedwait(&w->work, &w->lock, &ts);
-				for (struct logstate *s2 = w->all; s2; s2 = s2->next_all)
-					if (s2->error && s2->buf.len && now_ms() >= s2->retry_ms)
+				for (struct logstate *s2 = w->all; s2; s2 = s2->next_all) {
+					int64_t t = wake_time(s2);
+					if (t && now_ms() >= t)
 						enqueue(w, s2);
+				}
 			} else {
 				pthread_cond_wait(&w->work, &w->lock);
 			}
