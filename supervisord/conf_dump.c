@@ -237,6 +237,7 @@ static void dump_service(const struct service_def *def, FILE *out)
 	if (def->on_failure)
 		wrapped(out, "on-failure", def->on_failure);
 	fprintf(out, "console = %s\n", console_word(def->console));
+	fprintf(out, "on-exit = %s\n", def->on_exit == ON_EXIT_SHUTDOWN ? "shutdown" : "none");
 }
 
 static void dump_log(const struct log_def *log, FILE *out)

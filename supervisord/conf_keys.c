@@ -797,6 +797,8 @@ CHOICE_KEY(ready, ready, enum ready_mode, READY_NONE,
 	   {"none", READY_NONE}, {"notify", READY_NOTIFY})
 CHOICE_KEY(console, console, enum console_mode, CONSOLE_LOG,
 	   {"log", CONSOLE_LOG}, {"null", CONSOLE_NULL}, {"inherit", CONSOLE_INHERIT})
+CHOICE_KEY(on_exit, on_exit, enum on_exit, ON_EXIT_NONE,
+	   {"none", ON_EXIT_NONE}, {"shutdown", ON_EXIT_SHUTDOWN})
 CHOICE_KEY(rotate_every, log.rotate_every, enum rotate_every, ROTATE_DAILY,
 	   {"never", ROTATE_NEVER}, {"hourly", ROTATE_HOURLY}, {"daily", ROTATE_DAILY})
 
@@ -922,6 +924,7 @@ static const struct conf_key keys[] = {
 	KEY("post-stop", SERVICE, SPACE, false, apply_post_stop, reset_post_stop),
 	KEY("on-failure", SERVICE, SPACE, false, apply_on_failure, reset_on_failure),
 	KEY("console", SERVICE, SPACE, false, apply_console, reset_console),
+	KEY("on-exit", SERVICE, SPACE, false, apply_on_exit, reset_on_exit),
 	KEY("file", LOG, SPACE, false, apply_log_file, reset_log_file),
 	KEY("max-size", LOG, SPACE, false, apply_max_size, reset_max_size),
 	KEY("rotate-every", LOG, SPACE, false, apply_rotate_every, reset_rotate_every),

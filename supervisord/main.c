@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "hostnotify.h"
 #include "log.h"
 #include "paths.h"
 #include "svd.h"
@@ -231,11 +232,16 @@ static int supervise(const struct options *o, const char *socket_path,
 		opts.has_socket_gid = true;
 		opts.socket_gid = gr->gr_gid;
 	}
+	/* Before anything can fork: NOTIFY_SOCKET is svd's own, not for its
+	 * services. */
+	bool host_notify = getenv("NOTIFY_SOCKET") != NULL;
+	hostnotify_init();
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (!loop) {
 		fprintf(stderr, "svd: fatal: unable to initialise libev\n");
 		return 1;
 	}
+	opts.host_notify = host_notify;
 	if (svd_init(&svd, loop, &opts) < 0) {
 		svd_free(&svd);
 		log_msg(LOG_LEVEL_ERROR, "fatal: unable to start");

@@ -39,6 +39,12 @@ enum console_mode {
 	CONSOLE_INHERIT,
 };
 
+/* What svd does when the service ends for good on its own. */
+enum on_exit {
+	ON_EXIT_NONE,
+	ON_EXIT_SHUTDOWN, /* stop everything, exit with its exit status */
+};
+
 enum rotate_every {
 	ROTATE_NEVER,
 	ROTATE_HOURLY,
@@ -141,6 +147,7 @@ struct service_def {
 	char *on_failure;
 
 	enum console_mode console;
+	enum on_exit on_exit;
 	struct log_def log;
 
 	/* Files that made this definition: the main file, then drop-ins. */

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include "hostnotify.h"
 #include "log.h"
 #include "svd.h"
 
@@ -111,6 +112,8 @@ void svd_shutdown(struct svd *svd, const char *reason)
 		return;
 	log_msg(LOG_LEVEL_INFO, "shutting down (%s): stopping %zu services in "
 		"reverse dependency order", reason, svd->slot_count);
+	if (svd->host_notify)
+		hostnotify_send("STOPPING=1\nSTATUS=shutting down");
 	svd->shutting_down = true;
 	for (size_t i = 0; i < svd->slot_count; i++) {
 		svd->slots[i]->svc.sigkill_sent = false;

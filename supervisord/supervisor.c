@@ -31,6 +31,7 @@
 #include "leftovers.h"
 #include "log.h"
 #include "logpipe.h"
+#include "hostnotify.h"
 #include "notify.h"
 #include "reload.h"
 #include "shutdown.h"
@@ -385,6 +386,49 @@ static bool all_idle(const struct svd *svd)
 	return true;
 }
 
+/* on-exit = shutdown: the service ended for good on its own (no respawn
+ * follows), so svd stops everything and exits with its exit status (a
+ * signal is 128 + its number, as in a shell). */
+static void check_on_exit(struct svd *svd, struct slot *slot)
+{
+	const struct service *svc = &slot->svc;
+	char reason[96];
+
+	if (svc->def->on_exit != ON_EXIT_SHUTDOWN || svd->shutting_down ||
+	    svc->phase != PHASE_NONE || svc->end == END_REQUESTED ||
+	    svc->end == END_NONE || !svc->last_exit.valid)
+		return;
+	svd->on_exit_status = svc->last_exit.signaled ? 128 + svc->last_exit.code
+						       : svc->last_exit.code;
+	svd->on_exit_set = true;
+	snprintf(reason, sizeof reason, "on-exit of %s (%s)", svc->def->name,
+		 service_state_name(svc->state));
+	svd_shutdown(svd, reason);
+}
+
+/* STATUS= for a host systemd, when the counts changed since the last one. */
+static void report_to_host(struct svd *svd)
+{
+	size_t running = 0, failed = 0;
+	char message[128];
+
+	if (!svd->host_notify)
+		return;
+	for (size_t i = 0; i < svd->slot_count; i++) {
+		running += svd->slots[i]->svc.state == SERVICE_RUNNING;
+		failed += svd->slots[i]->svc.state == SERVICE_FAILED;
+	}
+	if (running == svd->reported_running && failed == svd->reported_failed &&
+	    svd->host_ready)
+		return;
+	svd->reported_running = running;
+	svd->reported_failed = failed;
+	snprintf(message, sizeof message, "%sSTATUS=%zu running, %zu failed, %zu services",
+		 svd->host_ready ? "" : "READY=1\n", running, failed, svd->slot_count);
+	svd->host_ready = true;
+	hostnotify_send(message);
+}
+
 void svd_flush(struct svd *svd)
 {
 	/* Handling a change may cause more changes: drain until quiet. */
@@ -399,7 +443,9 @@ void svd_flush(struct svd *svd)
 		for (size_t i = 0; i < slot->stopping_of.count; i++)
 			service_recheck_stop(&slot->stopping_of.items[i]->svc);
 		shutdown_progress(svd, slot);
+		check_on_exit(svd, slot);
 	}
+	report_to_host(svd);
 	if (svd->has_removed || svd->index_dirty)
 		reload_settle(svd);
 	if (svd->shutting_down && all_idle(svd)) {
@@ -407,6 +453,9 @@ void svd_flush(struct svd *svd)
 		for (size_t i = 0; i < svd->slot_count; i++)
 			if (svd->slots[i]->svc.sigkill_sent)
 				svd->exit_status = 1;
+		/* on-exit = shutdown: the service's own status wins. */
+		if (svd->on_exit_set)
+			svd->exit_status = svd->on_exit_status;
 		commands_shutdown_done(svd);
 		ev_break(svd->loop, EVBREAK_ALL);
 	}
@@ -558,6 +607,7 @@ int svd_init(struct svd *svd, struct ev_loop *loop, const struct svd_options *op
 	memset(svd, 0, sizeof *svd);
 	svd->loop = loop;
 	svd->opts = opts;
+	svd->host_notify = opts->host_notify;
 	svd->self = getpid();
 	svd->sys = (struct service_sys){
 		.ctx = svd,

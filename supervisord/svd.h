@@ -30,6 +30,7 @@ struct svd_options {
 	const char *socket_path;
 	const char *log_dir;
 	const char *notify_socket; /* "@name" (abstract) or a path; NULL: default */
+	bool host_notify;     /* svd was given a NOTIFY_SOCKET of its own */
 	bool has_socket_gid;
 	gid_t socket_gid;
 };
@@ -100,6 +101,11 @@ struct svd {
 	char *log_scratch;    /* logpipe.c's timestamping buffer */
 	ev_periodic daily, hourly; /* calendar log rotation */
 	bool shutting_down;
+	bool on_exit_set;     /* a service's on-exit = shutdown fired */
+	int on_exit_status;   /* ... and its exit status */
+	bool host_notify;     /* svd has a NOTIFY_SOCKET of its own */
+	bool host_ready;      /* READY=1 sent to it */
+	size_t reported_running, reported_failed;
 	struct pending *shutdown_pending; /* `svctl shutdown` clients */
 	int exit_status;
 };
