@@ -26,11 +26,9 @@ root; otherwise that peer is skipped with a message.
 """
 import argparse
 import datetime
-import http.client
 import json
 import math
 import os
-import platform
 import shutil
 import signal
 import socket
@@ -41,11 +39,9 @@ import tempfile
 import time
 import xmlrpc.client
 
+from benchlib import UnixHTTPConnection, log, machine, wait_until
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
 # ---- statistics ---------------------------------------------------------------
@@ -71,19 +67,6 @@ def timed_run(argv):
     r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=60)
     return (time.perf_counter() - t0) * 1000.0, r.returncode
-
-
-def wait_until(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if predicate():
-                return
-        except (OSError, ValueError, xmlrpc.client.Error, http.client.HTTPException):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("timed out after %ds waiting for %s" % (timeout, what))
-        time.sleep(0.05)
 
 
 def stop_pid(proc, children, timeout=30):
@@ -192,17 +175,6 @@ class SvdPeer:
 
 
 # ---- supervisord --------------------------------------------------------------
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout=30):
-        super().__init__("localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.unix_path)
-
 
 class SupervisordPeer:
     label = "supervisord"
@@ -377,24 +349,6 @@ def measure_execs(argv_of, names, count):
         samples.append(ms)
         failures += code != 0
     return samples, time.perf_counter() - t0, failures
-
-
-def machine():
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        load = list(os.getloadavg())
-    except OSError:
-        load = None
-    return {"cpu": model, "nproc": os.cpu_count(), "kernel": platform.release(),
-            "python": platform.python_version(), "loadavg_at_end": load}
 
 
 def fmt(x, digits=2):

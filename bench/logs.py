@@ -46,7 +46,6 @@ peer is skipped with a message.
 """
 import argparse
 import datetime
-import http.client
 import json
 import os
 import platform
@@ -54,13 +53,14 @@ import re
 import shutil
 import signal
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import xmlrpc.client
+
+from benchlib import UnixHTTPConnection, log, machine, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SELF = os.path.abspath(__file__)
@@ -72,10 +72,6 @@ KEEP = 100            # rotated files kept (more for a --size above 5 GiB)
 POLL = 0.005          # seconds between file size polls
 SERVICE = "logbench"
 LINE_RE = re.compile(rb"\A[0-9]{10} x{%d}\Z" % (LINE - 12))
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
 # ---- the writer (also this script, run as `logs.py --writer BYTES`) ------------
@@ -152,19 +148,6 @@ def kill_writer(pid):
                 return
             except (ProcessLookupError, PermissionError):
                 pass
-
-
-def wait_until(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if predicate():
-                return
-        except (OSError, ValueError, xmlrpc.client.Error, http.client.HTTPException):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("timed out after %ds waiting for %s" % (timeout, what))
-        time.sleep(0.02)
 
 
 # ---- output files ---------------------------------------------------------------
@@ -501,17 +484,6 @@ class SvdRun(Run):
             self.stderr.close()
 
 
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout=30):
-        super().__init__("localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.unix_path)
-
-
 class SupervisordRun(Run):
     label = "supervisord"
 
@@ -746,28 +718,6 @@ def filesystem(path):
     except OSError:
         pass
     return {"path": path, "mount": best[0], "type": best[1], "source": best[2]}
-
-
-def machine():
-    model, mem = "unknown", None
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    mem = int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        load = list(os.getloadavg())
-    except OSError:
-        load = None
-    return {"cpu": model, "nproc": os.cpu_count(), "mem_bytes": mem,
-            "kernel": platform.release(), "loadavg_at_end": load}
 
 
 # ---- main -----------------------------------------------------------------------
