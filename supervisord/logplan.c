@@ -31,6 +31,16 @@ struct logplan_step logplan_next(uint64_t size, uint64_t max_size,
 	return step;
 }
 
+size_t logplan_atomic(const char *data, size_t n, size_t limit)
+{
+	const char *nl;
+
+	if (n <= limit)
+		return n;
+	nl = limit ? memrchr(data, '\n', limit) : NULL;
+	return nl ? (size_t)(nl - data) + 1 : limit;
+}
+
 /*
  * keep == 0: unlink NAME.log.
  * keep > 0:  unlink NAME.log.KEEP and NAME.log.KEEP.gz; for k = KEEP-1

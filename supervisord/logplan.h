@@ -27,6 +27,15 @@ struct logplan_step {
 struct logplan_step logplan_next(uint64_t size, uint64_t max_size,
 				 const char *data, size_t n);
 
+/*
+ * For a file that is not regular (a pipe, a terminal: svd's stdout under a
+ * container runtime): how much of data[0..n) one write() takes so that
+ * it stays atomic next to other writers of the same pipe. At most limit
+ * bytes (PIPE_BUF), ending at a line end when one is in them; a line
+ * longer than limit is split.
+ */
+size_t logplan_atomic(const char *data, size_t n, size_t limit);
+
 enum logplan_op_kind {
 	LOGPLAN_UNLINK, /* remove from (missing is fine) */
 	LOGPLAN_RENAME, /* rename from to to (missing from is fine) */

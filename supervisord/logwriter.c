@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -558,11 +559,16 @@ static void drain(struct logwriter *w, struct logstate *st, char *scratch)
 			continue;
 		}
 		st->rotate_due = false;
-		len = logbuf_copy(&st->buf, scratch, LOGWRITER_BUFFER_MAX);
+		/* A file that is not regular (a pipe: svd's stdout in a
+		 * container) gets writes of at most PIPE_BUF bytes, which the
+		 * kernel keeps whole next to other writers of that pipe. */
+		len = logbuf_copy(&st->buf, scratch,
+				  st->regular ? LOGWRITER_BUFFER_MAX : PIPE_BUF);
 		/* A line whose end has not arrived yet waits for it (up to
 		 * HOLD_MS): written now, the rest of it might not fit in this
-		 * file and the line would be cut by the rotation. */
-		if (len && st->regular && scratch[len - 1] != '\n' && !st->tails) {
+		 * file and the line would be cut by the rotation, or another
+		 * writer of the pipe would land in its middle. */
+		if (len && scratch[len - 1] != '\n' && !st->tails) {
 			const char *nl = memrchr(scratch, '\n', len);
 			size_t whole = nl ? (size_t)(nl - scratch) + 1 : 0;
 			int64_t now = now_ms();
@@ -571,7 +577,8 @@ static void drain(struct logwriter *w, struct logstate *st, char *scratch)
 			if (whole) {
 				len = whole;
 			} else if (!w->stop && now < st->hold_until &&
-				   len < st->max_size && logbuf_room(&st->buf) > 0) {
+				   len < (st->regular ? st->max_size : PIPE_BUF) &&
+				   logbuf_room(&st->buf) > 0) {
 				break; /* the writer comes back at hold_until */
 			}
 		} else {
@@ -591,7 +598,8 @@ static void drain(struct logwriter *w, struct logstate *st, char *scratch)
 		if (len == 0)
 			break;
 		step = st->regular ? logplan_next(st->size, st->max_size, scratch, len)
-				   : (struct logplan_step){len, false};
+				   : (struct logplan_step){
+					   logplan_atomic(scratch, len, PIPE_BUF), false};
 		if (step.write == 0) {
 			if (st->compressing)
 				break;

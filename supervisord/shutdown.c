@@ -134,8 +134,9 @@ void svd_shutdown(struct svd *svd, const char *reason)
 		try_stop(svd, slot);
 		if (svc->on_failure_pid) {
 			/* Nothing waits for an on-failure command but the shutdown:
-			 * it gets the service's kill-timeout, then SIGKILL. */
-			kill(-svc->on_failure_pid, SIGTERM);
+			 * it is left to finish its report (often the failure that
+			 * caused the shutdown, on-exit = shutdown) for the service's
+			 * kill-timeout, then gets SIGKILL (on_hook_kill). */
 			if (svc->def->kill_timeout_ms > longest)
 				longest = svc->def->kill_timeout_ms;
 		}

@@ -31,6 +31,30 @@
 
 #include "logplan.h"
 
+/* ---- logplan_atomic -------------------------------------------------------- */
+
+static void test_atomic_data_within_limit_is_written_whole(void **state)
+{
+	(void)state;
+	assert_int_equal(logplan_atomic("ab\ncd", 5, 8), 5);
+	assert_int_equal(logplan_atomic("abcdefgh", 8, 8), 8);
+}
+
+static void test_atomic_cuts_at_the_last_line_end_within_limit(void **state)
+{
+	(void)state;
+	/* "ab\ncd\n" fits in 7 bytes; "ef" would be cut. */
+	assert_int_equal(logplan_atomic("ab\ncd\nef\n", 9, 7), 6);
+	/* a line end exactly at the limit */
+	assert_int_equal(logplan_atomic("abcdef\ngh\n", 10, 7), 7);
+}
+
+static void test_atomic_splits_a_line_longer_than_limit(void **state)
+{
+	(void)state;
+	assert_int_equal(logplan_atomic("abcdefghij\n", 11, 4), 4);
+}
+
 /* ---- logplan_next ---------------------------------------------------------- */
 
 static struct logplan_step next_str(uint64_t size, uint64_t max, const char *s)
@@ -652,6 +676,9 @@ static void test_boundary_dst_fall_back_hourly_is_every_real_hour(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_atomic_data_within_limit_is_written_whole),
+		cmocka_unit_test(test_atomic_cuts_at_the_last_line_end_within_limit),
+		cmocka_unit_test(test_atomic_splits_a_line_longer_than_limit),
 		cmocka_unit_test(test_next_data_that_fits_is_written_whole),
 		cmocka_unit_test(test_next_data_filling_the_file_exactly_does_not_rotate),
 		cmocka_unit_test(test_next_partial_line_that_fits_is_written),
