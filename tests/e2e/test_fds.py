@@ -9,6 +9,16 @@ from conftest import wait_for
 O_CLOEXEC = 0o2000000
 
 
+def asleep(pid):
+    """True once pid is sleep(1) blocked in nanosleep: past its own start-up,
+    during which it briefly opens files of its own (the locale archive)."""
+    try:
+        with open("/proc/%d/wchan" % pid) as f:
+            return comm(pid) == "sleep" and "nanosleep" in f.read()
+    except FileNotFoundError:
+        return False
+
+
 def fds(pid):
     return sorted(int(fd) for fd in os.listdir("/proc/%d/fd" % pid))
 
@@ -100,6 +110,7 @@ def test_service_gets_only_fds_0_1_2_while_clients_are_connected(svd):
         r = s.svctl("start", "later")
         assert r.returncode == 0, r.stderr
         pid = s.status()["later"]["pid"]
+        wait_for(lambda: asleep(pid), what="later to sleep")
         assert fds(pid) == [0, 1, 2]
     finally:
         clients.close()
@@ -109,7 +120,7 @@ def test_every_service_gets_only_fds_0_1_2(svd):
     s = svd(SERVICES)
     for name in ("a", "b", "c"):
         pid = s.wait_state(name, "running")["pid"]
-        wait_for(lambda: comm(pid) == "sleep", what="%s to exec sleep" % name)
+        wait_for(lambda: asleep(pid), what="%s to sleep" % name)
         assert fds(pid) == [0, 1, 2], name
 
 

@@ -43,9 +43,19 @@
 
 /* Generated graphs: the size the issue asks about. */
 #define BIG 10000
-/* Generous: the figures are printed; under ASan they are a few times the
- * plain ones and still far below this. */
+/* CPU seconds of this thread, so that a loaded machine does not count. A
+ * sanitizer build runs instrumented code 2-4 times slower: it checks the
+ * same bound on lookups, and the time against 4 times the limit. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BIG_SECONDS_MAX 4.0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BIG_SECONDS_MAX 4.0
+#endif
+#endif
+#ifndef BIG_SECONDS_MAX
 #define BIG_SECONDS_MAX 1.0
+#endif
 
 struct world {
 	struct svd svd;
@@ -976,7 +986,7 @@ static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t1;
 
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
@@ -1004,13 +1014,13 @@ static void run_big(struct world *w, const char *what, const unsigned *terms)
 	for (size_t i = 0; i < BIG; i++)
 		bound += 2ul * terms[i] + 2ul * terms[i] * terms[i];
 	w->finds = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
 	load(w);
 	boot(w);
 	run_all(w);
 	took = seconds_since(&t0);
 	print_message("cond: %s, %d services: index + startup + cascade "
-		      "%.3f s, %lu lookups (bound %lu)\n", what, BIG, took,
+		      "%.3f s of CPU, %lu lookups (bound %lu)\n", what, BIG, took,
 		      w->finds, bound);
 	assert_int_equal(w->spawned_count, BIG);
 	for (size_t i = 0; i < BIG; i++)
