@@ -1,6 +1,8 @@
-"""What the benchmarks share: logging, polling, the machine description
-and an HTTP connection over a Unix socket (supervisord's XML-RPC)."""
+"""What the benchmarks share: logging, polling, the machine description,
+an HTTP connection over a Unix socket (supervisord's XML-RPC) and the
+results file."""
 import http.client
+import json
 import os
 import platform
 import socket
@@ -63,3 +65,35 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(self.timeout)
         self.sock.connect(self.unix_path)
+
+
+class UnixTransport(xmlrpc.client.Transport):
+    """xmlrpc.client over a Unix socket, as supervisorctl talks to
+    supervisord."""
+
+    def __init__(self, path, timeout=120):
+        super().__init__()
+        self.unix_path, self.unix_timeout = path, timeout
+
+    def make_connection(self, host):
+        return UnixHTTPConnection(self.unix_path, self.unix_timeout)
+
+
+def supervisord_proxy(path, timeout=120):
+    """A ServerProxy on supervisord's unix socket: proxy.supervisor.METHOD()."""
+    return xmlrpc.client.ServerProxy("http://localhost", transport=UnixTransport(path, timeout))
+
+
+def write_results(results_dir, name, started, fields):
+    """Writes results_dir/NAME-DATE.json: the benchmark's name, the date it
+    started, the machine (with the load average now), then fields."""
+    result = {"benchmark": name, "date": started.isoformat(timespec="seconds"),
+              "machine": machine()}
+    result.update(fields)
+    os.makedirs(results_dir, exist_ok=True)
+    out = os.path.join(results_dir, "%s-%s.json" % (name, started.strftime("%Y%m%d-%H%M%S")))
+    with open(out, "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+    log("raw numbers: %s" % out)
+    return out

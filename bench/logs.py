@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Log capture throughput of svd against supervisord and s6-log.
+"""Log capture throughput of svd against supervisord, s6-log and svlogd.
 
 Pushes SIZE bytes (1 GiB by default) of numbered 100-byte lines, written in
 1 MB writes by a small Python writer, through:
@@ -11,6 +11,8 @@ Pushes SIZE bytes (1 GiB by default) of numbered 100-byte lines, written in
   supervisord  a program running the writer; stdout_logfile_maxbytes=64MB,
                stdout_logfile_backups=100, redirect_stderr=true
   s6-log       writer | s6-log n100 s67108864 DIR
+  svlogd       writer | svlogd DIR, DIR/config: s67108864 and n100 (runit;
+               no timestamps, no processor, so no compression)
 
 Each scenario runs RUNS times (3), alternating, each in a fresh temporary
 directory on one filesystem. A run is timed from the start of the writer
@@ -19,7 +21,7 @@ supervisor) until the writer is done AND its log files hold every byte
 (file sizes polled every 5 ms): the writer exiting does not mean that the
 supervisor has written everything. Afterwards the files are checked in
 rotation order (svd and supervisord: NAME.log.N ... NAME.log.1, NAME.log;
-s6-log: @TAI64N files by name, then current): their concatenation must be
+s6-log and svlogd: @TAI64N files by name, then current): their concatenation must be
 exactly the stream the writer wrote (every line whole, in order, none
 missing or repeated), and every file must end at a line end (a file that
 does not is a line cut in two by the rotation). On a mismatch the files are
@@ -28,7 +30,7 @@ parsed line by line to count malformed lines, missing and repeated numbers.
 The writer's own rate (to /dev/null, and through a pipe to `cat >
 /dev/null`) is measured first, to show that it is not the bottleneck. The
 CPU time (user + system, all threads) of the process that moves the bytes
-(cat, svd, supervisord, s6-log) is read from /proc during each run: less
+(cat, svd, supervisord, s6-log, svlogd) is read from /proc during each run: less
 noisy than wall time on a shared machine.
 
 Prints a table of medians (MiB/s, ratio to `cat > file`, CPU seconds, bytes
@@ -40,9 +42,11 @@ is checked, and the whole base directory at the end.
 
 Run by `make bench` (not part of `make check`):
     python3 bench/logs.py --svd supervisord/svd --svctl ctl/svctl
-supervisord (Debian's `supervisor`) and s6-log (Debian's `s6`) are
-installed with apt-get when missing and running as root; otherwise that
-peer is skipped with a message.
+supervisord (Debian's `supervisor`), s6-log (Debian's `s6`) and svlogd
+(Debian's `runit`, without its recommends: never runit-init, which would
+replace the machine's init) are installed with apt-get when missing and
+running as root; otherwise that peer is skipped with a message. svlogd runs
+on a log directory of the run's own, never under /etc/service.
 """
 import argparse
 import datetime
@@ -61,6 +65,7 @@ import time
 import xmlrpc.client
 
 from benchlib import UnixHTTPConnection, log, machine, wait_until
+from peers import apt_get
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SELF = os.path.abspath(__file__)
@@ -394,6 +399,36 @@ class S6Run(Run):
             self.stderr.close()
 
 
+class SvlogdRun(S6Run):
+    """runit's svlogd: a config file in the log directory (svlogd reads it
+    at start): rotate at ROTATE bytes, keep enough that nothing is deleted;
+    no timestamps (no -t), no processor (so no compression). svlogd reads
+    stdin until end of file, then writes what is left and exits."""
+    label = "svlogd"
+
+    def __init__(self, base, total, svlogd):
+        Run.__init__(self, base, total, self.label)
+        self.svlogd = svlogd
+
+    def start(self):
+        self.logdir = os.path.join(self.dir, "log")
+        os.mkdir(self.logdir)
+        with open(os.path.join(self.logdir, "config"), "w") as f:
+            f.write("s%d\nn%d\n" % (ROTATE, keep_for(self.total)))
+        self.stderr = open(os.path.join(self.dir, "svlogd.stderr"), "w")
+        w = subprocess.Popen(writer_argv(self.total), stdout=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL)
+        self.procs.append(w)
+        self.procs.append(subprocess.Popen(
+            [self.svlogd, self.logdir],
+            stdin=w.stdout, stdout=subprocess.DEVNULL, stderr=self.stderr))
+        w.stdout.close()
+
+    def failed(self):
+        bad = [p.poll() for p in self.procs if p.poll() not in (None, 0)]
+        return "writer or svlogd exited %s" % bad if bad else None
+
+
 class SvdRun(Run):
     label = "svd"
 
@@ -648,7 +683,9 @@ def cpu_seconds(pid):
 
 def apt_install(package, binary):
     """Path of binary, installing Debian's package when missing and root;
-    None (with a message) if it cannot be had."""
+    None (with a message) if it cannot be had. Recommended packages are
+    not installed: runit recommends runit-init, which replaces the
+    machine's init."""
     found = shutil.which(binary)
     if found:
         return found
@@ -657,34 +694,14 @@ def apt_install(package, binary):
             "to include it)" % (binary, package))
         return None
     log("%s not found: apt-get install -y %s" % (binary, package))
-    # No system-wide service may start during the install: a policy-rc.d
-    # that denies it, only for the install and only if none is there.
-    policy = "/usr/sbin/policy-rc.d"
-    made_policy = False
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    try:
-        if not os.path.exists(policy):
-            with open(policy, "w") as f:
-                f.write("#!/bin/sh\n# svd bench/logs.py: no service starts during its install\nexit 101\n")
-            os.chmod(policy, 0o755)
-            made_policy = True
-        r = subprocess.run(["apt-get", "install", "-y", package], env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if r.returncode != 0:
-            subprocess.run(["apt-get", "update"], env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-            r = subprocess.run(["apt-get", "install", "-y", package], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    finally:
-        if made_policy:
-            os.unlink(policy)
+    err = apt_get(package, ("--no-install-recommends",))
     found = shutil.which(binary)
     if not found:
-        log("could not install %s (%s): skipping that peer" % (package, r.stderr.strip()[-300:]))
+        log("could not install %s (%s): skipping that peer" % (package, err))
     return found
 
 
-def versions(svctl, supervisord, s6_log):
+def versions(svctl, supervisord, s6_log, svlogd=None):
     out = {"python": platform.python_version()}
     r = subprocess.run([svctl, "--version"], capture_output=True, text=True)
     out["svd"] = r.stdout.strip()
@@ -695,6 +712,10 @@ def versions(svctl, supervisord, s6_log):
         r = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "s6"],
                            capture_output=True, text=True)
         out["s6-log"] = "s6 " + (r.stdout.strip() or "(version unknown)")
+    if svlogd:
+        r = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "runit"],
+                           capture_output=True, text=True)
+        out["svlogd"] = "runit " + (r.stdout.strip() or "(version unknown)")
     r = subprocess.run(["cat", "--version"], capture_output=True, text=True)
     out["cat"] = r.stdout.splitlines()[0] if r.stdout else "cat"
     return out
@@ -775,6 +796,7 @@ def main():
                     help="where logs-DATE.json goes (bench/results)")
     ap.add_argument("--no-supervisord", action="store_true", help="leave supervisord out")
     ap.add_argument("--no-s6", action="store_true", help="leave s6-log out")
+    ap.add_argument("--no-svlogd", action="store_true", help="leave runit's svlogd out")
     args = ap.parse_args()
     svd, svctl = os.path.abspath(args.svd), os.path.abspath(args.svctl)
     for path in (svd, svctl):
@@ -787,6 +809,7 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc)
     supervisord = None if args.no_supervisord else apt_install("supervisor", "supervisord")
     s6_log = None if args.no_s6 else apt_install("s6", "s6-log")
+    svlogd = None if args.no_svlogd else apt_install("runit", "svlogd")
     base = tempfile.mkdtemp(prefix="svd-bench-logs-", dir=args.tmp_dir)
     fs = filesystem(base)
     free = shutil.disk_usage(base).free
@@ -802,6 +825,8 @@ def main():
         makers.append(("supervisord", lambda: SupervisordRun(base, total, supervisord)))
     if s6_log:
         makers.append(("s6-log", lambda: S6Run(base, total, s6_log)))
+    if svlogd:
+        makers.append(("svlogd", lambda: SvlogdRun(base, total, svlogd)))
     labels = [label for label, _ in makers]
     # Generous: 2 MiB/s at worst, plus start-up.
     timeout = 60 + total / (2 << 20)
@@ -865,7 +890,8 @@ def main():
         }
 
     names = {"direct": "writer > file", "cat": "writer | cat > file",
-             "svd": "svd", "supervisord": "supervisord", "s6-log": "writer | s6-log"}
+             "svd": "svd", "supervisord": "supervisord", "s6-log": "writer | s6-log",
+             "svlogd": "writer | svlogd"}
     table = []
     row = "%-20s %8s %7s %9s %7s %7s %6s %5s %5s  %s"
     head = row % ("scenario", "median s", "MiB/s", "range", "vs cat", "CPU s",
@@ -892,7 +918,7 @@ def main():
                  "files on %s (%s, %s)" % (total, total // LINE, LINE, args.runs,
                                           fs["mount"], fs["type"], fs["source"]))
     table.append("range: slowest-fastest run; CPU s: median CPU seconds (user+system) of the"
-                 " process moving the bytes (cat, svd, supervisord, s6-log);")
+                 " process moving the bytes (cat, svd, supervisord, s6-log, svlogd);")
     table.append("lost, cut: bytes lost and lines cut, worst run; exact: every run's files,"
                  " concatenated in rotation order, are the writer's bytes")
     if errors:
@@ -905,7 +931,7 @@ def main():
         "date": started.isoformat(timespec="seconds"),
         "machine": machine(),
         "filesystem": fs,
-        "versions": versions(svctl, supervisord, s6_log),
+        "versions": versions(svctl, supervisord, s6_log, svlogd),
         "size_bytes": total,
         "line_bytes": LINE,
         "write_bytes": BLOCK * LINE,

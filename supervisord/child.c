@@ -1,6 +1,7 @@
 /*
  * child.c - what a forked child does before exec (see child.h). Only
- * async-signal-safe calls: the parent may have held any lock at fork.
+ * async-signal-safe calls: the parent may have held any lock at fork; and
+ * no writes to memory but the child's own stack (it shares svd's).
  */
 #include "config.h"
 
@@ -15,6 +16,21 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+static struct rlimit nofile_for_children;
+static bool nofile_raised;
+
+void child_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	nofile_for_children = rl;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		nofile_raised = true;
+}
 
 const char *child_stage_name(enum child_stage stage)
 {
@@ -92,6 +108,23 @@ static void reset_reserved_signal(int sig)
 #endif
 }
 
+/*
+ * The child shares svd's memory (spawn.c clones it vfork-like): glibc's
+ * setuid, setgid and setgroups would see svd's log threads there and make
+ * each of them change its ids too (the setxid broadcast). The kernel's
+ * calls change only the calling task: the child. The 32-bit-id variants
+ * where the plain ones take 16 bits.
+ */
+#ifdef SYS_setuid32
+#define SYS_SETGROUPS SYS_setgroups32
+#define SYS_SETGID SYS_setgid32
+#define SYS_SETUID SYS_setuid32
+#else
+#define SYS_SETGROUPS SYS_setgroups
+#define SYS_SETGID SYS_setgid
+#define SYS_SETUID SYS_setuid
+#endif
+
 /* Closes every fd from 3 up except keep. */
 static void close_other_fds(int keep)
 {
@@ -128,6 +161,10 @@ void child_exec(const struct child_plan *plan, int report_fd)
 
 	if (plan->set_nice && setpriority(PRIO_PROCESS, 0, plan->nice) < 0)
 		fail(report_fd, CHILD_STAGE_NICE, 0);
+	/* svd's soft fd limit as it was given to svd (lowering the soft
+	 * limit cannot fail); a `limit = nofile` of the service comes after. */
+	if (nofile_raised)
+		setrlimit(RLIMIT_NOFILE, &nofile_for_children);
 	for (size_t i = 0; i < plan->limit_count; i++) {
 		struct rlimit rl = {.rlim_cur = plan->limits[i].soft,
 				    .rlim_max = plan->limits[i].hard};
@@ -140,11 +177,12 @@ void child_exec(const struct child_plan *plan, int report_fd)
 
 	/* Groups before gid before uid: after setuid there is no right left
 	 * to change the others. */
-	if (plan->set_groups && setgroups(plan->group_count, plan->groups) < 0)
+	if (plan->set_groups &&
+	    syscall(SYS_SETGROUPS, plan->group_count, plan->groups) < 0)
 		fail(report_fd, CHILD_STAGE_GROUPS, 0);
-	if (plan->set_gid && setgid(plan->gid) < 0)
+	if (plan->set_gid && syscall(SYS_SETGID, plan->gid) < 0)
 		fail(report_fd, CHILD_STAGE_SETGID, 0);
-	if (plan->set_uid && setuid(plan->uid) < 0)
+	if (plan->set_uid && syscall(SYS_SETUID, plan->uid) < 0)
 		fail(report_fd, CHILD_STAGE_SETUID, 0);
 
 	umask(plan->umask);

@@ -61,6 +61,13 @@ struct child_plan {
 	uid_t uid;
 };
 
+/* Raises svd's own soft RLIMIT_NOFILE to its hard limit (svd holds an fd
+ * per service with a log: the usual 1024 would stop it at about a
+ * thousand) and remembers the soft limit it had, which child_exec gives
+ * back to every service (a service may still use select(2)). Called once,
+ * before anything forks. */
+void child_raise_nofile(void);
+
 /* Runs in the child after fork; never returns. */
 __attribute__((noreturn))
 void child_exec(const struct child_plan *plan, int report_fd);

@@ -656,7 +656,8 @@ static void reload(struct svd *svd, struct conn *c, char **args, int n, bool upd
 	}
 	if (reload_config(svd, dry_run, &report, update ? &changed : NULL, &count) < 0) {
 		free(changed);
-		conn_error(c, PROTO_EXIT_FAILED, "unable to read the service files: %m");
+		conn_error(c, PROTO_EXIT_FAILED, "unable to read the service files: %m; "
+			   "nothing changed");
 		return;
 	}
 	char errors[200] = "";

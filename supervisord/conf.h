@@ -44,6 +44,7 @@ struct conf_set {
 	size_t rejected;           /* services left out because of errors */
 	struct string_list rejected_names; /* their names (reload keeps them) */
 	size_t files_read;
+	int dir_errno;             /* why the first unlistable conf dir was, or 0 */
 	struct diag_list diags;
 };
 

@@ -180,7 +180,7 @@ static int scan_dropins(struct entries *list, const char *dir, size_t dir_index,
 }
 
 static int scan_dir(struct entries *list, const char *dir, size_t dir_index,
-		    struct diag_list *diags)
+		    struct diag_list *diags, int *dir_errno)
 {
 	struct dirent **names;
 	int n = list_dir(dir, &names);
@@ -190,6 +190,8 @@ static int scan_dir(struct entries *list, const char *dir, size_t dir_index,
 		int err = errno;
 		diag_add(diags, DIAG_ERROR, dir, 0, "cannot open conf directory: %s",
 			 strerror(err));
+		if (!*dir_errno)
+			*dir_errno = err;
 		return err == ENOMEM ? -1 : 0;
 	}
 	for (int i = 0; i < n && rc == 0; i++) {
@@ -391,7 +393,7 @@ int conf_load(const char *const *dirs, size_t ndirs, struct conf_set *set)
 	memset(set, 0, sizeof *set);
 	diag_init(&set->diags);
 	for (size_t i = 0; i < ndirs && rc == 0; i++)
-		rc = scan_dir(&list, dirs[i], i, &set->diags);
+		rc = scan_dir(&list, dirs[i], i, &set->diags, &set->dir_errno);
 	if (rc == 0 && list.count)
 		qsort(list.items, list.count, sizeof *list.items, compare_entries);
 	for (size_t i = 0, end; rc == 0 && i < list.count; i = end) {

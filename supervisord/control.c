@@ -44,6 +44,9 @@ struct control {
 	char *path;
 	struct conn *conns;
 	size_t conn_count;
+	int spare_fd;      /* given up to refuse a client when out of fds */
+	bool out_of_fds;   /* accept() failed for want of fds: logged once */
+	ev_timer retry;    /* accepting paused: no fd even to refuse with */
 };
 
 static void conn_free(struct conn *c)
@@ -82,6 +85,8 @@ static void conn_update(struct conn *c)
 
 static void conn_flush(struct conn *c)
 {
+	size_t before = c->out_sent;
+
 	while (c->out_sent < c->out.len) {
 		ssize_t n = send(c->fd, c->out.data + c->out_sent,
 				 c->out.len - c->out_sent, MSG_NOSIGNAL);
@@ -103,6 +108,16 @@ static void conn_flush(struct conn *c)
 			conn_free(c);
 			return;
 		}
+	}
+	/* A whole reply waits for the client, which must keep taking it:
+	 * one that stops reading would otherwise hold its connection and the
+	 * reply's memory for as long as it lives. (A stream, logs -f, is
+	 * bounded by CONTROL_OUTPUT_MAX instead: its reader may pause.) */
+	if (c->finished && c->out_sent < c->out.len &&
+	    (c->out_sent != before || !ev_is_active(&c->timeout))) {
+		ev_timer_stop(c->svd->loop, &c->timeout);
+		ev_timer_set(&c->timeout, CONTROL_SEND_TIMEOUT, 0.0);
+		ev_timer_start(c->svd->loop, &c->timeout);
 	}
 	conn_update(c);
 }
@@ -254,6 +269,14 @@ static void on_conn_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (c->dispatched) {
+		/* Set by conn_flush: the client stopped reading its reply. */
+		log_msg(LOG_LEVEL_WARNING, "control: dropping a client of uid %u: "
+			"%zu bytes of its reply not read for %.0f s", (unsigned)c->uid,
+			c->out.len - c->out_sent, CONTROL_SEND_TIMEOUT);
+		conn_free(c);
+		return;
+	}
 	c->dispatched = true;
 	conn_error(c, PROTO_EXIT_USAGE, "no complete request within %.0f s",
 		   CONTROL_REQUEST_TIMEOUT);
@@ -283,6 +306,69 @@ static bool peer_allowed(const struct svd *svd, int fd, const struct ucred *cred
 		peer_in_group(fd, svd->opts->socket_gid));
 }
 
+static void on_accept_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control *ctl = w->data;
+
+	(void)revents;
+	if (ctl->spare_fd < 0)
+		ctl->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ev_io_start(loop, &ctl->io);
+}
+
+/* Accepting paused for a second: the listening socket stays readable while
+ * a client waits in the backlog, and a level-triggered loop would call
+ * accept() again at once, failing the same way, forever. */
+static void pause_accepting(struct svd *svd)
+{
+	struct control *ctl = svd->control;
+
+	ev_io_stop(svd->loop, &ctl->io);
+	ev_timer_set(&ctl->retry, 1.0, 0.0);
+	ev_timer_start(svd->loop, &ctl->retry);
+}
+
+/*
+ * accept() failed with EMFILE or ENFILE. The waiting client cannot be
+ * accepted, and left in the backlog it would keep the socket readable (the
+ * loop would spin on accept). So the spare fd kept for this is given up to
+ * take the client off the backlog, tell it why, and close it; with no spare
+ * either, accepting pauses. Logged once per shortage, not per client.
+ */
+static void refuse_without_fds(struct svd *svd, int err)
+{
+	struct control *ctl = svd->control;
+	struct proto_buf line = {0};
+	int fd;
+
+	if (!ctl->out_of_fds)
+		log_msg(LOG_LEVEL_WARNING, "control: unable to accept on %s: %s; "
+			"refusing clients until file descriptors are free",
+			ctl->path, strerror(err));
+	ctl->out_of_fds = true;
+	if (ctl->spare_fd < 0) {
+		pause_accepting(svd);
+		return;
+	}
+	close(ctl->spare_fd);
+	fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd >= 0) {
+		proto_buf_addf(&line, "error %d ", PROTO_EXIT_UNREACHABLE);
+		proto_buf_add_escaped(&line, "svd has no file descriptor left for "
+				      "this connection (");
+		proto_buf_add_escaped(&line, strerror(err));
+		proto_buf_add_escaped(&line, "): try again");
+		proto_buf_adds(&line, "\n");
+		if (line.data)
+			(void)!send(fd, line.data, line.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		proto_buf_free(&line);
+		close(fd);
+	}
+	ctl->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || ctl->spare_fd < 0)
+		pause_accepting(svd);
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct svd *svd = w->data;
@@ -295,10 +381,19 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+		if (errno == EMFILE || errno == ENFILE) {
+			refuse_without_fds(svd, errno);
+		} else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
 			log_msg(LOG_LEVEL_WARNING, "control: unable to accept on %s: %s",
 				ctl->path, strerror(errno));
+			pause_accepting(svd);
+		}
 		return;
+	}
+	if (ctl->out_of_fds) {
+		ctl->out_of_fds = false;
+		log_msg(LOG_LEVEL_INFO, "control: file descriptors free again: "
+			"accepting clients");
 	}
 	c = calloc(1, sizeof *c);
 	if (!c) {
@@ -432,8 +527,12 @@ int control_open(struct svd *svd)
 		return -1;
 	}
 	ctl->fd = fd;
+	/* Not having one is no reason not to start: accepting pauses instead. */
+	ctl->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ev_io_init(&ctl->io, on_accept, fd, EV_READ);
 	ctl->io.data = svd;
+	ev_timer_init(&ctl->retry, on_accept_retry, 1.0, 0.0);
+	ctl->retry.data = ctl;
 	ev_io_start(svd->loop, &ctl->io);
 	svd->control = ctl;
 	log_msg(LOG_LEVEL_INFO, "listening on %s", path);
@@ -447,7 +546,10 @@ void control_close(struct svd *svd)
 	if (!ctl)
 		return;
 	ev_io_stop(svd->loop, &ctl->io);
+	ev_timer_stop(svd->loop, &ctl->retry);
 	close(ctl->fd);
+	if (ctl->spare_fd >= 0)
+		close(ctl->spare_fd);
 	unlink(ctl->path);
 	while (ctl->conns) {
 		struct conn *c = ctl->conns;

@@ -7,7 +7,11 @@
  * CONTROL_REQUEST_TIMEOUT for a request to arrive whole, at most
  * CONTROL_MAX_CONNECTIONS at once (beyond that a connection gets an error
  * line and is closed), replies buffered up to CONTROL_OUTPUT_MAX per
- * connection (a client that does not read is dropped beyond that).
+ * connection (a client that does not read is dropped beyond that), and a
+ * client that takes none of a finished reply for CONTROL_SEND_TIMEOUT is
+ * dropped. When accept() fails for want of fds, waiting clients are refused
+ * with an error line (a spare fd is kept for that) rather than left to make
+ * the loop spin.
  */
 #ifndef SVD_CONTROL_H
 #define SVD_CONTROL_H
@@ -20,6 +24,7 @@
 #define CONTROL_MAX_CONNECTIONS 256
 #define CONTROL_REQUEST_TIMEOUT 10.0
 #define CONTROL_OUTPUT_MAX (64u << 20)
+#define CONTROL_SEND_TIMEOUT 10.0
 
 struct svd;
 struct conn;

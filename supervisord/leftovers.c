@@ -117,19 +117,50 @@ static ssize_t children(pid_t self, pid_t **pids)
 	return count;
 }
 
-int leftovers_signal(pid_t self, pid_t pgid, const char *service,
-		     const struct pidmap *known, int sig)
+void leftovers_orphans_free(struct leftovers_orphans *orphans)
 {
-	int alive = 0;
+	free(orphans->pids);
+	orphans->pids = NULL;
+	orphans->count = 0;
+	orphans->listed = false;
+}
+
+/* Lists svd's children that svd did not start into orphans, unless they
+ * were listed already at this stamp. */
+static void list_orphans(struct leftovers_orphans *orphans, double stamp,
+			 pid_t self, const struct pidmap *known)
+{
 	pid_t *pids;
 	ssize_t n;
 
+	if (orphans->listed && orphans->stamp == stamp)
+		return;
+	leftovers_orphans_free(orphans);
+	n = children(self, &pids);
+	if (n < 0)
+		return; /* not listed: tried again at the next call */
+	for (ssize_t i = 0; i < n; i++)
+		if (!pidmap_get(known, pids[i]))
+			pids[orphans->count++] = pids[i];
+	orphans->pids = pids;
+	orphans->listed = true;
+	orphans->stamp = stamp;
+}
+
+int leftovers_signal(struct leftovers_orphans *orphans, double stamp, pid_t self,
+		     pid_t pgid, const char *service, const struct pidmap *known, int sig)
+{
+	int alive = 0;
+
 	if (pgid > 0 && kill(-pgid, sig) == 0)
 		alive++;
-	n = children(self, &pids);
-	for (ssize_t i = 0; i < n; i++) {
+	list_orphans(orphans, stamp, self, known);
+	for (size_t i = 0; i < orphans->count; i++) {
+		pid_t *pids = orphans->pids;
 		char state;
 		pid_t pgrp, session;
+		/* Known since the listing: started by svd after a pid was
+		 * reused (never an orphan then). */
 		if (pidmap_get(known, pids[i]) ||
 		    !proc_stat(pids[i], &state, &pgrp, &session) || state == 'Z')
 			continue;
@@ -142,6 +173,5 @@ int leftovers_signal(pid_t self, pid_t pgid, const char *service,
 		if (kill(pgrp == pids[i] ? -pids[i] : pids[i], sig) == 0)
 			alive++;
 	}
-	free(pids);
 	return alive;
 }

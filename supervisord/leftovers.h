@@ -23,12 +23,33 @@
 #include "pidmap.h"
 
 /*
+ * svd's orphans (its children that it did not start), as listed from /proc
+ * at one instant. Listing reads /proc/self/task/self/children, which costs
+ * time in proportion to svd's children: with 10,000 services, tens of
+ * milliseconds. A stop of many services at once (svctl stop, shutdown)
+ * reaps many main processes in one pass of the loop, so the list is read
+ * once per pass (per value of stamp) instead of once per service. A process
+ * reparented to svd after the listing is found at the next pass, as it
+ * would be if it came just after a fresh listing.
+ */
+struct leftovers_orphans {
+	pid_t *pids;
+	size_t count;
+	bool listed;
+	double stamp;
+};
+
+/*
  * Sends sig (0: none, only count) to the service's process group pgid and
  * its orphans as described above; known holds the pids svd started (never
- * orphans). Returns how many are alive (the group counts as one).
+ * orphans). orphans is the listing to reuse while stamp (the loop's time
+ * of this pass) is unchanged. Returns how many are alive (the group counts
+ * as one).
  */
-int leftovers_signal(pid_t self, pid_t pgid, const char *service,
-		     const struct pidmap *known, int sig);
+int leftovers_signal(struct leftovers_orphans *orphans, double stamp, pid_t self,
+		     pid_t pgid, const char *service, const struct pidmap *known, int sig);
+
+void leftovers_orphans_free(struct leftovers_orphans *orphans);
 
 /* True if pid's initial environment has SVD_SERVICE=service. */
 bool leftovers_has_service_env(pid_t pid, const char *service);

@@ -23,6 +23,7 @@
 #include "svd.h"
 
 #define READ_MAX (256 * 1024)
+#define PIPE_START (64 * 1024)  /* Linux's default pipe capacity */
 #define FOLLOW_LINE_MAX (64 * 1024)
 #define LOGPIPE_SCRATCH (64 * 1024)
 
@@ -40,7 +41,9 @@ struct logpipe {
 	struct svd *svd;
 	struct slot *slot;
 	int read_fd;
-	int write_fd;
+	int write_fd;             /* -1 once a write end can be had by reopening */
+	bool eof;                 /* every write end closed: io stopped */
+	bool grown;               /* made READ_MAX big */
 	ev_io io;
 	struct logstate *state;
 	bool at_line_start;       /* for timestamps */
@@ -200,11 +203,27 @@ static void on_readable(struct ev_loop *loop, ev_io *io, int revents)
 		return;
 	}
 	n = read(p->read_fd, buf, want);
-	if (n <= 0) {
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
+	if (n == 0) {
+		/* No process holds a write end any more: nothing to read until
+		 * the next run gets one (logpipe_fd starts reading again). */
+		ev_io_stop(loop, io);
+		p->eof = true;
+		return;
+	}
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
 			log_msg(LOG_LEVEL_WARNING, "%s: log: unable to read the output pipe: %s",
 				p->slot->svc.def->name, strerror(errno));
 		return;
+	}
+	/* A read that emptied a full pipe of the default size: a chatty
+	 * service, for which a bigger pipe means fewer wakeups. Only then:
+	 * the kernel allocates a pipe's slots when it is sized, and most
+	 * services hardly write. Best effort (for non-root, limited by
+	 * /proc/sys/fs/pipe-max-size and pipe-user-pages-soft). */
+	if (!p->grown && (size_t)n >= PIPE_START) {
+		p->grown = true;
+		fcntl(p->read_fd, F_SETPIPE_SZ, READ_MAX);
 	}
 	append(p, buf, (size_t)n);
 }
@@ -371,9 +390,6 @@ static struct logpipe *make_pipe(struct svd *svd, struct slot *slot, char *why,
 	p->write_fd = fds[1];
 	p->at_line_start = true;
 	fcntl(p->read_fd, F_SETFL, O_NONBLOCK);
-	/* A bigger pipe: fewer wakeups for a chatty service. Best effort
-	 * (limited by /proc/sys/fs/pipe-max-size for non-root). */
-	fcntl(p->read_fd, F_SETPIPE_SZ, 256 * 1024);
 	svd_log_path(svd, slot->svc.def, path, sizeof path);
 	p->state = logwriter_open(svd->logwriter, slot->svc.def->name, path,
 				  &slot->svc.def->log, slot);
@@ -391,11 +407,51 @@ static struct logpipe *make_pipe(struct svd *svd, struct slot *slot, char *why,
 	return p;
 }
 
+/* A new write end of p's pipe, opened through /proc/self/fd: the pipe (and
+ * whatever is still in it) stays the same from one run to the next without
+ * svd holding a write end meanwhile. -1 if that cannot be done (no /proc). */
+static int reopen_write_end(const struct logpipe *p)
+{
+	char path[64];
+	int fd, high;
+
+	snprintf(path, sizeof path, "/proc/self/fd/%d", p->read_fd);
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fd > 2)
+		return fd;
+	/* Never 0-2 (svd started with one closed): the child's dup2 onto
+	 * them would clobber it. */
+	high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return high;
+}
+
 int logpipe_fd(struct svd *svd, struct slot *slot, char *why, size_t size)
 {
 	struct logpipe *p = slot->logpipe ? slot->logpipe : make_pipe(svd, slot, why, size);
+	int fd;
 
-	return p ? p->write_fd : -1;
+	if (!p)
+		return -1;
+	/* svd keeps no write end once it can open one when needed: one fd
+	 * per service instead of two. Without /proc it keeps the one it
+	 * made and hands out copies. */
+	fd = reopen_write_end(p);
+	if (fd >= 0 && p->write_fd >= 0) {
+		close(p->write_fd);
+		p->write_fd = -1;
+	} else if (fd < 0 && p->write_fd >= 0) {
+		fd = fcntl(p->write_fd, F_DUPFD_CLOEXEC, 3);
+	}
+	if (fd < 0) {
+		snprintf(why, size, "output pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (p->eof) {
+		p->eof = false;
+		ev_io_start(svd->loop, &p->io);
+	}
+	return fd;
 }
 
 void logpipe_configure(struct svd *svd, struct slot *slot)
@@ -417,7 +473,8 @@ void logpipe_free(struct svd *svd, struct slot *slot)
 		return;
 	ev_io_stop(svd->loop, &p->io);
 	close(p->read_fd);
-	close(p->write_fd);
+	if (p->write_fd >= 0)
+		close(p->write_fd);
 	while (p->followers) {
 		struct logfollow *f = p->followers;
 		p->followers = f->next;

@@ -25,8 +25,9 @@ int logpipe_start(struct svd *svd);
 /* Writes out everything buffered and stops the writer (at exit). */
 void logpipe_stop(struct svd *svd);
 
-/* The write end a service's process gets as stdout and stderr (the pipe
- * and the log are made on first use); -1 with a reason in why. */
+/* A write end for a service's process to get as stdout and stderr (the
+ * pipe and the log are made on first use): a new fd, for the caller to
+ * close; -1 with a reason in why. */
 int logpipe_fd(struct svd *svd, struct slot *slot, char *why, size_t size);
 
 /* The service's [log] settings changed (reload-config). */

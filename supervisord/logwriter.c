@@ -636,6 +636,18 @@ static void drain(struct logwriter *w, struct logstate *st, char *scratch)
 			}
 		}
 	}
+	/* A file that was only created (or looked at) is closed again until
+	 * output comes: a service that never writes costs no fd, which is
+	 * what lets 10,000 of them run within a 20,000-fd limit. A file
+	 * written to stays open. */
+	if (!freed && st->fd >= 0 && st->regular && !st->buf.len && !st->tails &&
+	    !st->error) {
+		int fd = st->fd;
+		st->fd = -1;
+		pthread_mutex_unlock(&w->lock);
+		close(fd);
+		pthread_mutex_lock(&w->lock);
+	}
 	if (freed && st->paused)
 		tell_loop(w, st);
 }
@@ -724,7 +736,9 @@ static void *writer_main(void *arg)
 			if (retry && !w->stop) {
 				struct timespec ts;
 				int64_t wait = retry - now_ms();
-				clock_gettime(CLOCK_REALTIME, &ts);
+				/* The deadline on the cond's clock: monotonic
+				 * (logwriter_start), as the retry time is. */
+				clock_gettime(CLOCK_MONOTONIC, &ts);
 				if (wait < 1)
 					wait = 1;
 				ts.tv_sec += wait / 1000;
@@ -873,7 +887,15 @@ int logwriter_start(struct logwriter **out, struct ev_loop *loop,
 	w->events = *events;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_mutex_init(&w->syslog_lock, NULL);
-	pthread_cond_init(&w->work, NULL);
+	/* A writer waiting to retry after a write error sleeps until an
+	 * absolute time, by default on CLOCK_REALTIME: a wall clock set back
+	 * a day would put off the retry (and the held-back service) by a
+	 * day. On the monotonic clock, setting the time changes nothing. */
+	pthread_condattr_t monotonic;
+	pthread_condattr_init(&monotonic);
+	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->work, &monotonic);
+	pthread_condattr_destroy(&monotonic);
 	pthread_cond_init(&w->compress_work, NULL);
 	ev_async_init(&w->wake, on_wake);
 	w->wake.data = w;

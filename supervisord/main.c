@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "conf.h"
 #include "hostnotify.h"
 #include "log.h"
@@ -236,6 +237,7 @@ static int supervise(const struct options *o, const char *socket_path,
 	 * services. */
 	bool host_notify = getenv("NOTIFY_SOCKET") != NULL;
 	hostnotify_init();
+	child_raise_nofile();
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (!loop) {
 		fprintf(stderr, "svd: fatal: unable to initialise libev\n");

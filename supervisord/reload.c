@@ -153,6 +153,16 @@ int reload_config(struct svd *svd, bool dry_run, const struct reload_report *rep
 	}
 	for (size_t k = 0; k < set.diags.count; k++)
 		report->diag(report->ctx, &set.diags.items[k]);
+	/* A conf directory that cannot be listed (mode 000, replaced by a
+	 * file, gone for a moment) says nothing about its services: taking
+	 * them for removed ones would stop every one. Change nothing. */
+	if (set.dir_errno) {
+		int err = set.dir_errno;
+
+		conf_set_free(&set);
+		errno = err;
+		return -1;
+	}
 	/* Both lists are sorted by name: walk them side by side. */
 	while (i < svd->slot_count || j < set.count) {
 		struct slot *old = i < svd->slot_count ? svd->slots[i] : NULL;

@@ -38,7 +38,8 @@ struct reload_report {
  * is added to *changed_running (a malloc'd array of *count slots) for
  * `update` to restart. A service whose files are broken keeps its old
  * definition and gets the first error in slot->conf_error.
- * Returns 0, or -1 with errno (nothing applied).
+ * Returns 0, or -1 with errno (nothing applied): ENOMEM, or why a conf
+ * directory could not be listed (its services are not taken as removed).
  */
 int reload_config(struct svd *svd, bool dry_run, const struct reload_report *report,
 		  struct slot ***changed_running, size_t *count);

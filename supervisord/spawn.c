@@ -1,5 +1,5 @@
 /*
- * spawn.c - prepare, fork, and learn how exec went (see spawn.h).
+ * spawn.c - prepare, clone (vfork-like), and learn how exec went (see spawn.h).
  */
 #include "config.h"
 
@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "child.h"
 #include "cmdline.h"
@@ -348,6 +352,31 @@ static int build_groups(const struct service_def *def, gid_t **groups,
 
 /* ---- fork ---------------------------------------------------------------- */
 
+/*
+ * The child runs in svd's memory (CLONE_VM) on a stack of its own while svd
+ * waits (CLONE_VFORK) until it has exec'd or exited, as posix_spawn does: no
+ * page tables to copy and no copy-on-write faults afterwards, which with
+ * svd's log threads meant a TLB shootdown on every other CPU per page.
+ * That was most of svd's CPU time when starting many services. child_exec
+ * writes nothing but its own stack (it uses raw syscalls where glibc would
+ * touch the threads svd has). Only the loop thread spawns, one child at a
+ * time, so one stack serves; stacks grow down on every Linux svd builds on
+ * but PA-RISC.
+ */
+struct clone_arg {
+	const struct child_plan *plan;
+	int report_fd;
+};
+
+static int child_main(void *p)
+{
+	const struct clone_arg *a = p;
+
+	child_exec(a->plan, a->report_fd);
+}
+
+static char child_stack[64 * 1024] __attribute__((aligned(64)));
+
 static void free_argv(char **argv)
 {
 	for (size_t i = 0; argv && argv[i]; i++)
@@ -413,10 +442,17 @@ pid_t spawn_process(const struct spawn_request *req, int *report_fd,
 	 * the child's reset of the dispositions. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid == 0)
-		child_exec(&plan, pipe_fds[1]);
+	struct clone_arg arg = {.plan = &plan, .report_fd = pipe_fds[1]};
+	pid = clone(child_main, child_stack + sizeof child_stack,
+		    CLONE_VM | CLONE_VFORK | SIGCHLD, &arg);
 	saved = errno;
+#ifdef __SANITIZE_ADDRESS__
+	/* AddressSanitizer: the child's frames poisoned their redzones in the
+	 * shadow memory it shares with svd (CLONE_VM) and, never returning,
+	 * did not unpoison them; the next child would trip over them. The
+	 * child has exec'd or exited (CLONE_VFORK): the stack is free. */
+	ASAN_UNPOISON_MEMORY_REGION(child_stack, sizeof child_stack);
+#endif
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(pipe_fds[1]);
 	if (pid < 0) {

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -92,7 +93,8 @@ static int sys_leftovers(void *ctx, struct service *svc, int sig)
 {
 	struct svd *svd = ctx;
 
-	return leftovers_signal(svd->self, svc->pgid, svc->def->name, &svd->pids, sig);
+	return leftovers_signal(&svd->orphans, ev_now(svd->loop), svd->self, svc->pgid,
+				svc->def->name, &svd->pids, sig);
 }
 
 static void sys_timer_start(void *ctx, struct service *svc, int64_t ms)
@@ -159,7 +161,6 @@ void svd_log_path(const struct svd *svd, const struct service_def *def,
 static int open_output(struct svd *svd, struct slot *slot, char *why, size_t size)
 {
 	const struct service_def *def = slot->svc.def;
-	int fd;
 
 	switch (def->console) {
 	case CONSOLE_NULL:
@@ -169,12 +170,18 @@ static int open_output(struct svd *svd, struct slot *slot, char *why, size_t siz
 	case CONSOLE_LOG:
 		break;
 	}
-	fd = logpipe_fd(svd, slot, why, size);
-	/* A copy: the pipe's write end stays svd's, for every later run. */
-	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	/* The same pipe for every run: output left in it from an earlier run
+	 * (or from a process it left behind) comes before the new run's. */
+	return logpipe_fd(svd, slot, why, size);
 }
 
 static void on_report(struct ev_loop *loop, ev_io *w, int revents);
+static void reap_reports(struct svd *svd);
+
+/* Exec reports open at once, at most (about): each holds an fd until the
+ * loop reads it, and a burst of starts (10,000 services at startup) does
+ * not let the loop run in between. */
+#define REPORTS_PENDING_MAX 256
 
 static pid_t sys_spawn(void *ctx, struct service *svc, enum service_proc proc,
 		       char *why, size_t size)
@@ -194,6 +201,9 @@ static pid_t sys_spawn(void *ctx, struct service *svc, enum service_proc proc,
 	};
 	int out, report_fd = -1;
 	pid_t pid;
+
+	if (svd->reports_pending >= REPORTS_PENDING_MAX)
+		reap_reports(svd);
 
 	if (proc == PROC_ON_FAILURE) {
 		const char *name = units_signal_name(svc->last_exit.code);
@@ -215,8 +225,12 @@ static pid_t sys_spawn(void *ctx, struct service *svc, enum service_proc proc,
 		extra[0] = (char *)notify;
 	}
 	out = open_output(svd, slot, why, size);
-	if (out < 0)
+	if (out < 0) {
+		/* open_output's dups say nothing themselves (EMFILE). */
+		if (svc->def->console != CONSOLE_LOG)
+			snprintf(why, size, "output: %s", strerror(errno));
 		return -1;
+	}
 	req.stdout_fd = req.stderr_fd = out;
 	if (svc->def->console == CONSOLE_INHERIT)
 		req.stderr_fd = STDERR_FILENO;
@@ -231,6 +245,7 @@ static pid_t sys_spawn(void *ctx, struct service *svc, enum service_proc proc,
 		slot->report_fd = report_fd;
 		ev_io_set(&slot->report, report_fd, EV_READ);
 		ev_io_start(svd->loop, &slot->report);
+		svd->reports_pending++;
 	} else {
 		/* Hooks: how exec went shows in their exit status (127). */
 		close(report_fd);
@@ -247,13 +262,38 @@ static void close_report(struct svd *svd, struct slot *slot)
 	ev_io_stop(svd->loop, &slot->report);
 	close(slot->report_fd);
 	slot->report_fd = -1;
+	svd->reports_pending--;
+}
+
+/* An exec report not yet given to the service: its pipe, or what
+ * reap_reports read from it. */
+static bool report_pending(const struct slot *slot)
+{
+	return slot->report_fd >= 0 || slot->report_early != SPAWN_REPORT_PENDING;
 }
 
 /* Reads the main process's exec report; true once it is decided. */
 static bool take_report(struct svd *svd, struct slot *slot)
 {
 	char why[256];
+	enum spawn_report early = (enum spawn_report)slot->report_early;
 
+	if (early != SPAWN_REPORT_PENDING) {
+		/* Read by reap_reports: its pipe is closed already. */
+		snprintf(why, sizeof why, "%s", slot->report_why ? slot->report_why
+								 : "out of memory");
+		free(slot->report_why);
+		slot->report_why = NULL;
+		slot->report_early = SPAWN_REPORT_PENDING;
+		ev_clear_pending(svd->loop, &slot->report);
+		if (early == SPAWN_REPORT_EXEC_OK)
+			service_exec_ok(&slot->svc);
+		else
+			service_exec_failed(&slot->svc, why);
+		return true;
+	}
+	if (slot->report_fd < 0)
+		return true; /* given already (an event fed by reap_reports) */
 	switch (spawn_read_report(slot->report_fd, slot->svc.def, slot->program,
 				  why, sizeof why)) {
 	case SPAWN_REPORT_PENDING:
@@ -277,6 +317,52 @@ static void on_report(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	(void)revents;
 	take_report(slot->svd, slot);
+}
+
+/* Too many exec reports open (REPORTS_PENDING_MAX): reads those that are
+ * there, waiting a little for the children to get to their exec, until
+ * half are done; closes their pipes and hands each outcome to the loop
+ * as an event of the report watcher, so that the services hear of it
+ * from the loop, as usual, and not in the middle of another's start. */
+static void reap_reports(struct svd *svd)
+{
+	struct pollfd *fds = calloc(svd->reports_pending, sizeof *fds);
+	struct slot **who = calloc(svd->reports_pending, sizeof *who);
+	size_t cap = svd->reports_pending;
+
+	for (int round = 0; fds && who && round < 200 &&
+			    svd->reports_pending > REPORTS_PENDING_MAX / 2; round++) {
+		size_t n = 0;
+		for (size_t i = 0; i < svd->slot_count && n < cap; i++) {
+			struct slot *slot = svd->slots[i];
+			if (slot->report_fd < 0)
+				continue;
+			fds[n].fd = slot->report_fd;
+			fds[n].events = POLLIN;
+			fds[n].revents = 0;
+			who[n++] = slot;
+		}
+		if (n == 0 || poll(fds, n, 10) <= 0)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			struct slot *slot = who[i];
+			char why[256];
+			enum spawn_report r;
+			if (!fds[i].revents)
+				continue;
+			r = spawn_read_report(slot->report_fd, slot->svc.def, slot->program,
+					      why, sizeof why);
+			if (r == SPAWN_REPORT_PENDING)
+				continue;
+			close_report(svd, slot);
+			slot->report_early = (int)r;
+			if (r == SPAWN_REPORT_FAILED)
+				slot->report_why = strdup(why);
+			ev_feed_event(svd->loop, &slot->report, EV_READ);
+		}
+	}
+	free(fds);
+	free(who);
 }
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -318,13 +404,13 @@ static void on_child(struct ev_loop *loop, ev_child *w, int revents)
 			(int)slot->main_pid_next);
 		slot->svc.pid = slot->main_pid_next;
 		slot->main_pid_next = 0;
-		if (slot->report_fd >= 0 && !take_report(svd, slot))
+		if (report_pending(slot) && !take_report(svd, slot))
 			close_report(svd, slot);
 		return;
 	}
 	/* The child is gone, so its report is complete: read it before the
 	 * exit, whichever event libev happened to deliver first. */
-	if (w->rpid == slot->svc.pid && slot->report_fd >= 0 && !take_report(svd, slot))
+	if (w->rpid == slot->svc.pid && report_pending(slot) && !take_report(svd, slot))
 		close_report(svd, slot);
 	service_exited(&slot->svc, w->rpid, w->rstatus);
 	/* A leftover of the same service may also have been this pid's. */
@@ -534,6 +620,8 @@ void svd_slot_free(struct svd *svd, struct slot *slot)
 	ev_timer_stop(svd->loop, &slot->timer);
 	if (slot->report_fd >= 0)
 		close_report(svd, slot);
+	ev_io_stop(svd->loop, &slot->report); /* an event fed by reap_reports */
+	free(slot->report_why);
 	logpipe_free(svd, slot);
 	service_def_free(slot->svc.owned_def);
 	service_def_free(slot->next_def);
@@ -683,6 +771,7 @@ void svd_free(struct svd *svd)
 	free(svd->slots);
 	free(svd->changed);
 	pidmap_free(&svd->pids);
+	leftovers_orphans_free(&svd->orphans);
 	if (svd->devnull_fd >= 0)
 		close(svd->devnull_fd);
 }

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "conf.h"
+#include "leftovers.h"
 #include "pidmap.h"
 #include "service.h"
 
@@ -54,6 +55,8 @@ struct slot {
 	ev_timer timer;
 	ev_io report;         /* the main process's exec report pipe */
 	int report_fd;
+	int report_early;     /* enum spawn_report read by reap_reports, for the loop */
+	char *report_why;     /* ... why it failed */
 	char program[256];    /* what the main process execs, for messages */
 	pid_t main_pid_next;  /* MAINPID= from the service: takes over on exit */
 	struct service_def *next_def; /* reload-config: used from the next start */
@@ -80,6 +83,8 @@ struct svd {
 	struct slot **slots;  /* sorted by name */
 	size_t slot_count;
 	struct pidmap pids;   /* pid -> slot of every process svd started */
+	size_t reports_pending; /* exec report pipes open */
+	struct leftovers_orphans orphans; /* svd's orphans, listed once per loop pass */
 
 	struct service_sys sys;
 	ev_signal sigterm, sigint, sigquit, sighup;

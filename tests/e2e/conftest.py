@@ -4,6 +4,7 @@ in temporary directories."""
 import json
 import os
 import pathlib
+import re
 import signal
 import subprocess
 import time
@@ -16,10 +17,72 @@ SVD = os.environ.get("SVD", str(BUILD / "supervisord" / "svd"))
 SVCTL = os.environ.get("SVCTL", str(BUILD / "ctl" / "svctl"))
 
 
+# What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print
+# (the CI builds svd and svctl with them, .ci/run): "==PID==ERROR:
+# AddressSanitizer: ...", "==PID==ERROR: LeakSanitizer: detected memory
+# leaks" at exit, "FILE:LINE:COL: runtime error: ..." for UBSan. Anchored at
+# a line start so a service echoing the words into svd's stderr (console
+# logs) does not count.
+SANITIZER_REPORT = re.compile(
+    r"^(?:==\d+==\s*)?(?:ERROR|WARNING): \w*Sanitizer\b.*$"
+    r"|^[^\s:]+:\d+:\d+: runtime error: .*$", re.M)
+
+
+def sanitizer_report(text):
+    """The start of the first sanitizer report in text, or None."""
+    m = SANITIZER_REPORT.search(text)
+    return text[m.start():m.start() + 6000] if m else None
+
+
+# Reports found by note_sanitizer_report(), failed at the end of the test.
+_sanitizer_reports = []
+
+
+def note_sanitizer_report(path, who="svd"):
+    """Reads the file at path (an svd's stderr, once svd has exited); a
+    sanitizer report in it fails the current test at its end, after every
+    fixture has cleaned up (a fixture may delete the file afterwards)."""
+    try:
+        with open(path, errors="replace") as f:
+            report = sanitizer_report(f.read())
+    except FileNotFoundError:
+        return
+    if report:
+        _sanitizer_reports.append("sanitizer report on %s's stderr (%s):\n%s"
+                                  % (who, path, report))
+
+
+@pytest.fixture(autouse=True)
+def no_sanitizer_reports(tmp_path):
+    """Fails a test after which an svd's stderr holds a sanitizer report
+    (a leak LeakSanitizer finds when svd exits included): the files Svd
+    cleanup noted, and every svd.stderr* under tmp_path, the name every test
+    that runs svd by hand gives its stderr. Autouse, so set up before and
+    torn down after the fixtures that stop the svds."""
+    del _sanitizer_reports[:]
+    yield
+    for top, _, files in os.walk(tmp_path):
+        for name in sorted(files):
+            path = os.path.join(top, name)
+            if name.startswith("svd.stderr") and not any(path in r for r in _sanitizer_reports):
+                note_sanitizer_report(path)
+    reports = _sanitizer_reports[:]
+    del _sanitizer_reports[:]
+    if reports:
+        pytest.fail("\n\n".join(reports), pytrace=False)
+
+
 def run(argv, cwd=None, timeout=30, env=None):
-    """Runs a program to completion and returns the CompletedProcess."""
-    return subprocess.run(argv, cwd=cwd, timeout=timeout, env=env,
-                          capture_output=True, text=True, errors="replace")
+    """Runs a program to completion and returns the CompletedProcess. A
+    sanitizer report on svd's or svctl's stderr fails the test."""
+    r = subprocess.run(argv, cwd=cwd, timeout=timeout, env=env,
+                       capture_output=True, text=True, errors="replace")
+    if argv and argv[0] in (SVD, SVCTL):
+        report = sanitizer_report(r.stderr)
+        if report:
+            pytest.fail("sanitizer report from %s:\n%s" % (" ".join(map(str, argv)), report),
+                        pytrace=False)
+    return r
 
 
 def svd_check(*args, cwd=None):
@@ -65,11 +128,54 @@ def pid_alive(pid):
         return False
 
 
+def start_time(pid):
+    """pid's start time (clock ticks since boot), or None if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+        return None
+
+
+class ProcessGroups(set):
+    """The process groups of services an svd reported (a service's pid is
+    its process group), each with its leader's start time: pids wrap
+    around (pid_max may be 32768), so at cleanup a group is killed only if
+    its leader is still the same process, or gone (a pid is not reused
+    while a group of that id has members)."""
+
+    def __init__(self):
+        super().__init__()
+        self.starts = {}
+
+    def add(self, pgid):
+        if pgid not in self.starts:
+            self.starts[pgid] = start_time(pgid)
+        super().add(pgid)
+
+    def kill_ours(self):
+        for pgid in self:
+            now = start_time(pgid)
+            if now is not None and now != self.starts.get(pgid):
+                continue  # the pid is another process's now
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
 class Svd:
     """A real svd on a temporary conf dir, socket and log dir, driven with
     the real svctl. Always cleaned up by pid (never by name)."""
 
     def __init__(self, base, confs, args=(), env=None):
+        self.prepare(base, confs)
+        self.launch(self.svd_argv(args), env=env)
+
+    def prepare(self, base, confs):
+        """Writes confs ({relative path: text}) into base/conf.d and opens
+        base/svd.stderr; subclasses that start svd differently call this,
+        then launch()."""
         self.base = base
         self.conf_dir = base / "conf.d"
         self.conf_dir.mkdir(parents=True, exist_ok=True)
@@ -81,14 +187,19 @@ class Svd:
         self.log_dir = base / "log"
         self.stderr_path = base / "svd.stderr"
         self._stderr = open(self.stderr_path, "w")
-        self.known_pgids = set()
-        self.proc = subprocess.Popen(
-            [SVD, "--conf-dir", str(self.conf_dir), "--socket", self.socket,
-             "--log-dir", str(self.log_dir), "--log-level", "debug", *args],
-            stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr,
-            env=env)
+        self.known_pgids = ProcessGroups()
+
+    def svd_argv(self, args=()):
+        return [SVD, "--conf-dir", str(self.conf_dir), "--socket", self.socket,
+                "--log-dir", str(self.log_dir), "--log-level", "debug", *args]
+
+    def launch(self, argv, timeout=10.0, **popen):
+        """Starts argv (svd_argv(), or a wrapper of it) with its stdout and
+        stderr in svd.stderr, and waits for the control socket."""
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=self._stderr, stderr=self._stderr, **popen)
         wait_for(lambda: os.path.exists(self.socket) or self.proc.poll() is not None,
-                 what="svd's socket")
+                 timeout=timeout, what="svd's socket")
         if self.proc.poll() is not None:
             raise AssertionError("svd exited early: " + self.stderr())
 
@@ -144,12 +255,10 @@ class Svd:
                 self.proc.wait()
         # Whatever a broken svd left behind: every service process group
         # it ever reported.
-        for pgid in self.known_pgids:
-            try:
-                os.killpg(pgid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        self.known_pgids.kill_ours()
         self._stderr.close()
+        if self.proc.poll() is not None:
+            note_sanitizer_report(self.stderr_path)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from conftest import SVD, Svd, wait_for
+from conftest import SVD, ProcessGroups, Svd, wait_for
 
 TIMESTAMP = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")
 
@@ -38,7 +38,7 @@ class ConsoleSvd(Svd):
         self.log_dir = base / "log"
         self.stderr_path = base / "svd.stderr"
         self._stderr = open(self.stderr_path, "w")
-        self.known_pgids = set()
+        self.known_pgids = ProcessGroups()
         self.out = bytearray()
         self.out_lock = threading.Lock()
         self.read_size = read_size

@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import SVD, Svd, run, wait_for
+from conftest import SVD, ProcessGroups, Svd, run, wait_for
 
 
 def _unshare_prefix():
@@ -106,7 +106,7 @@ class Pid1Svd(Svd):
         self.log_dir = base / "log"
         self.stderr_path = base / "svd.stderr"
         self._stderr = open(self.stderr_path, "w")
-        self.known_pgids = set()
+        self.known_pgids = ProcessGroups()
         self.host_pid = None
         self.proc = subprocess.Popen(
             [*UNSHARE, SVD, "--conf-dir", str(self.conf_dir), "--socket", self.socket,

@@ -6,12 +6,11 @@ import os
 import pathlib
 import pwd
 import shutil
-import subprocess
 import tempfile
 
 import pytest
 
-from conftest import SVD, Svd, pid_alive, wait_for
+from conftest import Svd, pid_alive, wait_for
 
 NOBODY = pwd.getpwnam("nobody")
 
@@ -38,27 +37,11 @@ class NobodySvd(Svd):
     a directory of its own; svctl still runs as root, which svd accepts."""
 
     def __init__(self, base, confs, args=()):
-        self.base = base
-        self.conf_dir = base / "conf.d"
-        self.conf_dir.mkdir(parents=True)
-        for rel, text in confs.items():
-            (self.conf_dir / rel).write_text(text)
-        self.socket = str(base / "svd.sock")
-        self.log_dir = base / "log"
-        self.stderr_path = base / "svd.stderr"
-        self._stderr = open(self.stderr_path, "w")
-        self.known_pgids = set()
-        self.proc = subprocess.Popen(
-            [SVD, "--conf-dir", str(self.conf_dir), "--socket", self.socket,
-             "--log-dir", str(self.log_dir), "--log-level", "debug", *args],
-            stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr,
-            user=NOBODY.pw_uid, group=NOBODY.pw_gid, extra_groups=[],
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                 "HOME": NOBODY.pw_dir, "USER": "nobody", "LOGNAME": "nobody"})
-        wait_for(lambda: os.path.exists(self.socket) or self.proc.poll() is not None,
-                 what="svd's socket")
-        if self.proc.poll() is not None:
-            raise AssertionError("svd exited early: " + self.stderr())
+        self.prepare(base, confs)
+        self.launch(self.svd_argv(args),
+                    user=NOBODY.pw_uid, group=NOBODY.pw_gid, extra_groups=[],
+                    env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                         "HOME": NOBODY.pw_dir, "USER": "nobody", "LOGNAME": "nobody"})
         # The file appears at bind(), a moment before svd listens.
         wait_for(lambda: self.svctl("status").returncode == 0, what="svd to answer")
 

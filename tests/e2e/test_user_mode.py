@@ -17,7 +17,7 @@ import tempfile
 
 import pytest
 
-from conftest import SVCTL, SVD, wait_for
+from conftest import SVCTL, SVD, note_sanitizer_report, wait_for
 
 AS_ROOT = os.geteuid() == 0
 
@@ -146,6 +146,9 @@ def user_svd(user, dirs):
                 proc.kill()
                 proc.wait()
         err.close()
+    # Outside tmp_path, so conftest's check does not see these files.
+    for _, err in started:
+        note_sanitizer_report(err.name)
 
 
 def svctl(user, env, *args):

@@ -8,7 +8,7 @@
 # build in $FUZZ_BUILD_DIR (default ./_build-fuzz), so the source tree stays
 # unconfigured; `autoreconf -fi` is run first if the tree has no configure.
 # Each fuzzer first replays the crashing inputs saved for it
-# (tests/fuzz/crashes/NAME-*, NAME being conf, expr or request) as a regression test,
+# (tests/fuzz/crashes/NAME-*, NAME being conf, expr, request or envfile) as a regression test,
 # then starts from a copy of its seed corpus (tests/fuzz/corpus/NAME) in
 # $FUZZ_WORK_DIR (default BUILD/fuzz-work), where new inputs accumulate from
 # run to run; new crashing inputs land in FUZZ_WORK_DIR/artifacts/.
@@ -36,7 +36,7 @@ esac
 
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 builddir=${FUZZ_BUILD_DIR:-$PWD/_build-fuzz}
-fuzzers="fuzz_conf fuzz_expr fuzz_request"
+fuzzers="fuzz_conf fuzz_expr fuzz_request fuzz_envfile"
 
 fuzz_cc=${FUZZ_CC:-clang}
 fuzz_cflags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -309,8 +310,21 @@ static void test_load_missing_conf_dir_is_error(void **state)
 	assert_int_equal(set.count, 0);
 	assert_true(has_diag_in(&set.diags, DIAG_ERROR, "does-not-exist", 0,
 				"cannot open conf directory"));
+	/* What reload-config refuses to apply a load without. */
+	assert_int_equal(set.dir_errno, ENOENT);
 	conf_set_free(&set);
 	free(missing);
+}
+
+static void test_load_readable_dirs_have_no_dir_errno(void **state)
+{
+	struct dirs *t = *state;
+	struct conf_set set;
+	const char *dirs[1] = {t->dir[0]};
+
+	assert_int_equal(conf_load(dirs, 1, &set), 0);
+	assert_int_equal(set.dir_errno, 0);
+	conf_set_free(&set);
 }
 
 static void test_load_empty_dir_loads_nothing_quietly(void **state)
@@ -353,6 +367,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_unknown_dependency_warns,
 						setup_dirs, teardown_dirs),
 		cmocka_unit_test_setup_teardown(test_load_missing_conf_dir_is_error,
+						setup_dirs, teardown_dirs),
+		cmocka_unit_test_setup_teardown(test_load_readable_dirs_have_no_dir_errno,
 						setup_dirs, teardown_dirs),
 		cmocka_unit_test_setup_teardown(test_load_empty_dir_loads_nothing_quietly,
 						setup_dirs, teardown_dirs),
