@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +239,10 @@ static int supervise(const struct options *o, const char *socket_path,
 	bool host_notify = getenv("NOTIFY_SOCKET") != NULL;
 	hostnotify_init();
 	child_raise_nofile();
+	/* One malloc arena for every thread: the log writer threads allocate
+	 * little, and an arena of their own each would only add memory that,
+	 * once touched, stays in svd's RSS. */
+	mallopt(M_ARENA_MAX, 1);
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (!loop) {
 		fprintf(stderr, "svd: fatal: unable to initialise libev\n");
