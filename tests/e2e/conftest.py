@@ -193,11 +193,13 @@ class Svd:
         return [SVD, "--conf-dir", str(self.conf_dir), "--socket", self.socket,
                 "--log-dir", str(self.log_dir), "--log-level", "debug", *args]
 
-    def launch(self, argv, timeout=10.0, **popen):
-        """Starts argv (svd_argv(), or a wrapper of it) with its stdout and
-        stderr in svd.stderr, and waits for the control socket."""
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                     stdout=self._stderr, stderr=self._stderr, **popen)
+    def launch(self, argv, timeout=10.0, stdout=None, **popen):
+        """Starts argv (svd_argv(), or a wrapper of it) with its stderr (and
+        stdout, unless given) in svd.stderr, and waits for the control
+        socket."""
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stderr=self._stderr,
+            stdout=self._stderr if stdout is None else stdout, **popen)
         wait_for(lambda: os.path.exists(self.socket) or self.proc.poll() is not None,
                  timeout=timeout, what="svd's socket")
         if self.proc.poll() is not None:

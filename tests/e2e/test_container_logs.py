@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from conftest import SVD, ProcessGroups, Svd, wait_for
+from conftest import Svd, wait_for
 
 TIMESTAMP = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")
 
@@ -29,35 +29,19 @@ class ConsoleSvd(Svd):
     its stderr goes to a file as in conftest's Svd."""
 
     def __init__(self, base, confs, stdout=None, paused=False, read_size=65536):
-        self.base = base
-        self.conf_dir = base / "conf.d"
-        self.conf_dir.mkdir(parents=True, exist_ok=True)
-        for rel, text in confs.items():
-            (self.conf_dir / rel).write_text(text)
-        self.socket = str(base / "svd.sock")
-        self.log_dir = base / "log"
-        self.stderr_path = base / "svd.stderr"
-        self._stderr = open(self.stderr_path, "w")
-        self.known_pgids = ProcessGroups()
+        self.prepare(base, confs)
         self.out = bytearray()
         self.out_lock = threading.Lock()
         self.read_size = read_size
         self.go = threading.Event()
         if not paused:
             self.go.set()
-        self.proc = subprocess.Popen(
-            [SVD, "--conf-dir", str(self.conf_dir), "--socket", self.socket,
-             "--log-dir", str(self.log_dir), "--log-level", "debug"],
-            stdin=subprocess.DEVNULL, stderr=self._stderr,
-            stdout=stdout if stdout is not None else subprocess.PIPE)
         self.reader = None
+        self.launch(self.svd_argv(),
+                    stdout=stdout if stdout is not None else subprocess.PIPE)
         if stdout is None:
             self.reader = threading.Thread(target=self._read, daemon=True)
             self.reader.start()
-        wait_for(lambda: os.path.exists(self.socket) or self.proc.poll() is not None,
-                 what="svd's socket")
-        if self.proc.poll() is not None:
-            raise AssertionError("svd exited early: " + self.stderr())
 
     def _read(self):
         # Paused: a `docker logs` that does not keep up; resume() lets it go.

@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import SVD, ProcessGroups, Svd, run, wait_for
+from conftest import SVD, Svd, run, wait_for
 
 
 def _unshare_prefix():
@@ -95,32 +95,11 @@ class Pid1Svd(Svd):
     process (it exits with svd's status), host_pid svd's pid outside."""
 
     def __init__(self, base, confs, args=(), env=None):
-        self.base = base
-        self.conf_dir = base / "conf.d"
-        self.conf_dir.mkdir(parents=True, exist_ok=True)
-        for rel, text in confs.items():
-            p = self.conf_dir / rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(text)
-        self.socket = str(base / "svd.sock")
-        self.log_dir = base / "log"
-        self.stderr_path = base / "svd.stderr"
-        self._stderr = open(self.stderr_path, "w")
-        self.known_pgids = ProcessGroups()
+        self.prepare(base, confs)
         self.host_pid = None
-        self.proc = subprocess.Popen(
-            [*UNSHARE, SVD, "--conf-dir", str(self.conf_dir), "--socket", self.socket,
-             "--log-dir", str(self.log_dir), "--log-level", "debug", *args],
-            stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr,
-            env=env)
-        wait_for(lambda: children(self.proc.pid) or self.proc.poll() is not None,
-                 what="unshare's child")
-        if self.proc.poll() is None:
-            self.host_pid = children(self.proc.pid)[0]
-        wait_for(lambda: os.path.exists(self.socket) or self.proc.poll() is not None,
-                 what="svd's socket")
-        if self.proc.poll() is not None:
-            raise AssertionError("svd exited early: " + self.stderr())
+        self.launch([*UNSHARE, *self.svd_argv(args)], env=env)
+        # svd listens: unshare's child, svd, is there.
+        self.host_pid = children(self.proc.pid)[0]
         assert ns_pids(self.host_pid)[-1] == 1, "svd is not PID 1 of its namespace"
 
     def kill(self, sig):
