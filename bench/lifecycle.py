@@ -15,6 +15,10 @@ repeated RUNS times (medians are reported):
   3. idle cost with 100 running services: voluntary + involuntary context
      switches (every thread) and CPU seconds (utime + stime) of those same
      processes over IDLE seconds in which nobody asks them anything;
+     The spawn floor beside it: this script itself posix_spawn()s the
+     same sleeps one after the other (glibc's posix_spawn returns once
+     the exec is done) with no supervisor at all: no supervisor that knows
+     its services exec'd can start them faster on this machine;
   6. crash loop: one service that exits 1 at once, respawned without limit
      and without delay where the supervisor allows it; spawns per second
      over CRASH seconds, counted by the service itself (each run appends a
@@ -41,6 +45,7 @@ import datetime
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -53,6 +58,7 @@ from benchlib import log, write_results
 HERE = os.path.dirname(os.path.abspath(__file__))
 SLEEP = ["sleep", "100000"]
 LABELS = ["svd", "supervisord", "s6", "runit"]
+FLOOR = "spawn floor"
 
 
 # ---- /proc --------------------------------------------------------------------
@@ -131,6 +137,22 @@ class Bench:
             shutil.rmtree(p.dir, ignore_errors=True)
         return dict(extra, start_s=elapsed)
 
+    def spawn_floor(self, n):
+        """Seconds this process takes to posix_spawn n sleeps one after
+        the other; they are killed and reaped before it returns."""
+        path = shutil.which(SLEEP[0])
+        pids = []
+        try:
+            t0 = time.perf_counter()
+            for _ in range(n):
+                pids.append(os.posix_spawn(path, SLEEP, os.environ))
+            return time.perf_counter() - t0
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+            for pid in pids:
+                os.waitpid(pid, 0)
+
     def memory_of(self, p):
         time.sleep(self.args.settle)
         pids = p.supervisor_pids()
@@ -188,6 +210,9 @@ class Bench:
             r.update(self.crash(label))
             out[label] = r
             log("  %s: %s" % (label, json.dumps(r)))
+        out[FLOOR] = {"start_small_s": self.spawn_floor(self.args.services),
+                      "start_many_s": self.spawn_floor(self.args.many)}
+        log("  %s: %s" % (FLOOR, json.dumps(out[FLOOR])))
         return out
 
     def latency(self, labels):
@@ -287,6 +312,10 @@ def table(summary, labels, params, true_ms):
         lines.append("%-34s" % (text % params) + "".join("%12s" % fmt(v, digits) for v in vals)
                      + "".join("%12s" % fmt(r, 3) for r in ratios))
     lines.append("%-34s%12s" % ("exec of true, median (ms)", fmt(true_ms, 2)))
+    floor = summary.get(FLOOR, {})
+    for key, text, _, digits in ROWS:
+        if key in floor:
+            lines.append("%-34s%12s" % ("floor: " + text % params, fmt(floor[key], digits)))
     return lines
 
 
@@ -306,6 +335,12 @@ def goals(summary, true_ms, params):
     goal("start %(many)d: >= 10x faster than s6" % params,
          "%s x" % fmt(s6_start / s["start_many_s"] if s6_start else None, 1),
          None if s6_start is None else s6_start / s["start_many_s"] >= 10)
+    floor = get(FLOOR, "start_many_s")
+    if floor:
+        out.append("  spawn floor: svd takes %s x it, s6 %s x (10x s6 is %s x the floor)"
+                   % (fmt(s["start_many_s"] / floor, 2),
+                      fmt(s6_start / floor if s6_start else None, 2),
+                      fmt(s6_start / floor / 10 if s6_start else None, 2)))
     s6_stop = get("s6", "stop_s")
     goal("stop %(services)d: no slower than s6" % params, "%s s vs %s s" % (fmt(s["stop_s"], 3), fmt(s6_stop, 3)),
          None if s6_stop is None else s["stop_s"] <= s6_stop)
@@ -375,9 +410,10 @@ def main():
         shutil.rmtree(base, ignore_errors=True)
 
     summary = {}
-    for label in labels:
+    for label in labels + [FLOOR]:
         keys = set().union(*(r[label].keys() for r in runs)) if runs else set()
         summary[label] = {k: med([r[label].get(k) for r in runs]) for k in sorted(keys)}
+    for label in labels:
         summary[label]["status_ms"] = med(status[label])
         summary[label]["restart_ms"] = med(restart[label])
     true_ms = med(status["exec_true"])

@@ -125,14 +125,6 @@ static void reset_reserved_signal(int sig)
 #define SYS_SETUID SYS_setuid
 #endif
 
-/* Closes every fd from 3 up except keep. */
-static void close_other_fds(int keep)
-{
-	if (keep > 3)
-		close_range(3, (unsigned)keep - 1, 0);
-	close_range((unsigned)keep + 1, ~0U, 0);
-}
-
 void child_exec(const struct child_plan *plan, int report_fd)
 {
 	sigset_t all;
@@ -155,9 +147,10 @@ void child_exec(const struct child_plan *plan, int report_fd)
 	if (dup2(plan->stdin_fd, 0) < 0 || dup2(plan->stdout_fd, 1) < 0 ||
 	    dup2(plan->stderr_fd, 2) < 0)
 		fail(report_fd, CHILD_STAGE_STDIO, 0);
-	/* Every fd of svd is O_CLOEXEC already; this also catches any fd a
-	 * library opened without it. */
-	close_other_fds(report_fd);
+	/* Nothing else to close: every fd of svd is O_CLOEXEC (test_fds.py
+	 * holds it to that), and execve closes them after svd has gone on
+	 * (CLONE_VFORK lets svd go at the exec), where closing them here
+	 * would keep svd waiting: O(fds) per spawn, O(services^2) at boot. */
 
 	if (plan->set_nice && setpriority(PRIO_PROCESS, 0, plan->nice) < 0)
 		fail(report_fd, CHILD_STAGE_NICE, 0);

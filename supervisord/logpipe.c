@@ -426,6 +426,16 @@ static int reopen_write_end(const struct logpipe *p)
 	return high;
 }
 
+/* Whether reopen_write_end can work here; asked once. */
+static bool can_reopen(void)
+{
+	static int usable = -1;
+
+	if (usable < 0)
+		usable = access("/proc/self/fd", X_OK) == 0;
+	return usable;
+}
+
 int logpipe_fd(struct svd *svd, struct slot *slot, char *why, size_t size)
 {
 	struct logpipe *p = slot->logpipe ? slot->logpipe : make_pipe(svd, slot, why, size);
@@ -434,14 +444,20 @@ int logpipe_fd(struct svd *svd, struct slot *slot, char *why, size_t size)
 	if (!p)
 		return -1;
 	/* svd keeps no write end once it can open one when needed: one fd
-	 * per service instead of two. Without /proc it keeps the one it
-	 * made and hands out copies. */
-	fd = reopen_write_end(p);
-	if (fd >= 0 && p->write_fd >= 0) {
-		close(p->write_fd);
+	 * per service instead of two. The first run takes the one the pipe
+	 * was made with (no /proc lookup for each service at boot); without
+	 * /proc svd keeps that one and hands out copies. */
+	if (p->write_fd > 2 && can_reopen()) {
+		fd = p->write_fd;
 		p->write_fd = -1;
-	} else if (fd < 0 && p->write_fd >= 0) {
-		fd = fcntl(p->write_fd, F_DUPFD_CLOEXEC, 3);
+	} else {
+		fd = reopen_write_end(p);
+		if (fd >= 0 && p->write_fd >= 0) {
+			close(p->write_fd);
+			p->write_fd = -1;
+		} else if (fd < 0 && p->write_fd >= 0) {
+			fd = fcntl(p->write_fd, F_DUPFD_CLOEXEC, 3);
+		}
 	}
 	if (fd < 0) {
 		snprintf(why, size, "output pipe: %s", strerror(errno));
