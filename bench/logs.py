@@ -335,16 +335,17 @@ class DirectRun(Run):
         return [self.out]
 
 
-class CatRun(Run):
-    label = "cat"
+class PipedRun(Run):
+    """The writer piped into a logger process (logger_name: its name in
+    messages)."""
+    logger_name = None
 
-    def start(self):
-        self.out = os.path.join(self.dir, "out.log")
+    def pipe(self, argv, stdout, stderr=None):
         w = subprocess.Popen(writer_argv(self.total), stdout=subprocess.PIPE,
                              stdin=subprocess.DEVNULL)
         self.procs.append(w)
-        with open(self.out, "wb") as f:
-            self.procs.append(subprocess.Popen(["cat"], stdin=w.stdout, stdout=f))
+        self.procs.append(subprocess.Popen(argv, stdin=w.stdout, stdout=stdout,
+                                           stderr=stderr))
         w.stdout.close()
 
     def logger_pid(self):
@@ -355,14 +356,23 @@ class CatRun(Run):
 
     def failed(self):
         bad = [p.poll() for p in self.procs if p.poll() not in (None, 0)]
-        return "writer or cat exited %s" % bad if bad else None
+        return "writer or %s exited %s" % (self.logger_name, bad) if bad else None
+
+
+class CatRun(PipedRun):
+    label = logger_name = "cat"
+
+    def start(self):
+        self.out = os.path.join(self.dir, "out.log")
+        with open(self.out, "wb") as f:
+            self.pipe(["cat"], f)
 
     def files(self):
         return [self.out]
 
 
-class S6Run(Run):
-    label = "s6-log"
+class S6Run(PipedRun):
+    label = logger_name = "s6-log"
 
     def __init__(self, base, total, s6_log):
         super().__init__(base, total, self.label)
@@ -372,23 +382,8 @@ class S6Run(Run):
         self.logdir = os.path.join(self.dir, "log")
         os.mkdir(self.logdir)
         self.stderr = open(os.path.join(self.dir, "s6-log.stderr"), "w")
-        w = subprocess.Popen(writer_argv(self.total), stdout=subprocess.PIPE,
-                             stdin=subprocess.DEVNULL)
-        self.procs.append(w)
-        self.procs.append(subprocess.Popen(
-            [self.s6_log, "n%d" % keep_for(self.total), "s%d" % ROTATE, self.logdir],
-            stdin=w.stdout, stdout=subprocess.DEVNULL, stderr=self.stderr))
-        w.stdout.close()
-
-    def logger_pid(self):
-        return self.procs[1].pid if len(self.procs) > 1 else None
-
-    def finished(self):
-        return all(p.poll() is not None for p in self.procs)
-
-    def failed(self):
-        bad = [p.poll() for p in self.procs if p.poll() not in (None, 0)]
-        return "writer or s6-log exited %s" % bad if bad else None
+        self.pipe([self.s6_log, "n%d" % keep_for(self.total), "s%d" % ROTATE, self.logdir],
+                  subprocess.DEVNULL, self.stderr)
 
     def files(self):
         return s6_files(self.logdir)
@@ -404,7 +399,7 @@ class SvlogdRun(S6Run):
     at start): rotate at ROTATE bytes, keep enough that nothing is deleted;
     no timestamps (no -t), no processor (so no compression). svlogd reads
     stdin until end of file, then writes what is left and exits."""
-    label = "svlogd"
+    label = logger_name = "svlogd"
 
     def __init__(self, base, total, svlogd):
         Run.__init__(self, base, total, self.label)
@@ -416,17 +411,7 @@ class SvlogdRun(S6Run):
         with open(os.path.join(self.logdir, "config"), "w") as f:
             f.write("s%d\nn%d\n" % (ROTATE, keep_for(self.total)))
         self.stderr = open(os.path.join(self.dir, "svlogd.stderr"), "w")
-        w = subprocess.Popen(writer_argv(self.total), stdout=subprocess.PIPE,
-                             stdin=subprocess.DEVNULL)
-        self.procs.append(w)
-        self.procs.append(subprocess.Popen(
-            [self.svlogd, self.logdir],
-            stdin=w.stdout, stdout=subprocess.DEVNULL, stderr=self.stderr))
-        w.stdout.close()
-
-    def failed(self):
-        bad = [p.poll() for p in self.procs if p.poll() not in (None, 0)]
-        return "writer or svlogd exited %s" % bad if bad else None
+        self.pipe([self.svlogd, self.logdir], subprocess.DEVNULL, self.stderr)
 
 
 class SvdRun(Run):
