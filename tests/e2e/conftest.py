@@ -6,6 +6,7 @@ import os
 import pathlib
 import re
 import signal
+import socket
 import subprocess
 import time
 
@@ -117,6 +118,25 @@ def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
         if time.monotonic() > deadline:
             pytest.fail("timed out after %.1fs waiting for %s" % (timeout, what))
         time.sleep(interval)
+
+
+def connect(path, timeout=15.0):
+    """A socket connected to svd's control socket at path, whose operations
+    time out after timeout seconds. With a timeout, a connect to a Unix
+    socket whose backlog is full fails at once (EAGAIN; some kernels say
+    ECONNREFUSED) instead of waiting: retry until svd has accepted."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(path)
+            return sock
+        except (BlockingIOError, ConnectionRefusedError):
+            sock.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.001)
 
 
 def pid_alive(pid):

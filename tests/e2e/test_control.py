@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import SVCTL, SVD as SVD_BIN, Svd, run, wait_for
+from conftest import SVCTL, SVD as SVD_BIN, Svd, connect, run, wait_for
 
 NOBODY = pwd.getpwnam("nobody")
 NOGROUP = grp.getgrgid(NOBODY.pw_gid)
@@ -33,26 +33,6 @@ def listening(s):
     svd has set its mode and group and before listen()."""
     wait_for(lambda: s.svctl("status").returncode == 0, what="svd to answer")
     return s
-
-
-def connect(path, timeout=15):
-    """A connected socket whose reads time out after timeout seconds. A
-    timeout makes the socket non-blocking, and a non-blocking connect to a
-    Unix socket whose backlog is full fails with EAGAIN instead of waiting:
-    retry until svd has accepted enough of the queue."""
-    deadline = time.monotonic() + timeout
-    while True:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(timeout)
-        try:
-            sock.connect(path)
-            return sock
-        except (BlockingIOError, ConnectionRefusedError):
-            # ECONNREFUSED too: some kernels give it for a full backlog.
-            sock.close()
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.001)
 
 
 def unescape(text):

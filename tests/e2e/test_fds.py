@@ -2,9 +2,8 @@
 opens is close-on-exec, a service gets only 0, 1 and 2 whatever svd has
 open at the time, and svd does not leak fds across spawns and clients."""
 import os
-import socket
 
-from conftest import wait_for
+from conftest import connect, wait_for
 
 O_CLOEXEC = 0o2000000
 
@@ -51,13 +50,6 @@ def comm(pid):
             return f.read().strip()
     except FileNotFoundError:
         return None
-
-
-def connect(path):
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(15)
-    sock.connect(path)
-    return sock
 
 
 def no_more_fds_than(s, before):

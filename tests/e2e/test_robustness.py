@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import SVD, wait_for
+from conftest import SVD, connect, wait_for
 
 MANUAL = "start-on = manual\nexec = sleep 1000\n"
 FEW = {"web.conf": MANUAL, "db.conf": MANUAL}
@@ -27,24 +27,6 @@ TOO_LONG = b"error 2 request\\slonger\\sthan\\s4096\\sbytes\n"
 
 
 # ---- helpers -----------------------------------------------------------------
-
-def connect(path, timeout=15.0):
-    """A connected socket whose operations time out after timeout seconds.
-    With a timeout, a connect to a Unix socket whose backlog is full fails
-    at once (EAGAIN) instead of waiting: retry until svd has accepted."""
-    deadline = time.monotonic() + timeout
-    while True:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(timeout)
-        try:
-            sock.connect(path)
-            return sock
-        except (BlockingIOError, ConnectionRefusedError):
-            sock.close()
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.001)
-
 
 def read_to_close(sock):
     """All svd sends until it closes the connection. A reset counts as a
