@@ -243,6 +243,14 @@ static int supervise(const struct options *o, const char *socket_path,
 	 * little, and an arena of their own each would only add memory that,
 	 * once touched, stays in svd's RSS. */
 	mallopt(M_ARENA_MAX, 1);
+	/* Log output passes through 64 KiB chunks that the loop allocates and
+	 * a writer thread frees: with glibc's default (trim at 128 KiB) each
+	 * free at the top of the heap gave the memory back, and the next
+	 * chunk faulted it in again, with a TLB shootdown to the other
+	 * threads each time. svd keeps up to 1 MiB of free heap instead:
+	 * half the page faults moving 512 MiB (27,000 to 13,000), 5-10 %
+	 * less CPU. */
+	mallopt(M_TRIM_THRESHOLD, 1 << 20);
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (!loop) {
 		fprintf(stderr, "svd: fatal: unable to initialise libev\n");
