@@ -7,10 +7,12 @@
 
 #include "child.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -30,6 +32,34 @@ void child_raise_nofile(void)
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
 		nofile_raised = true;
+}
+
+void child_cloexec_inherited(void)
+{
+	struct rlimit rl;
+	DIR *dir;
+
+#ifdef CLOSE_RANGE_CLOEXEC
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return; /* Linux 5.11 and later */
+#endif
+	dir = opendir("/proc/self/fd");
+	if (dir) {
+		struct dirent *e;
+
+		while ((e = readdir(dir)) != NULL) {
+			int fd = atoi(e->d_name);
+			if (fd >= 3 && fd != dirfd(dir))
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+		}
+		closedir(dir);
+		return;
+	}
+	/* No /proc: every fd number up to the soft limit (bounded). */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur > 65536)
+		rl.rlim_cur = 65536;
+	for (int fd = 3; fd < (int)rl.rlim_cur; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
 const char *child_stage_name(enum child_stage stage)
@@ -147,8 +177,9 @@ void child_exec(const struct child_plan *plan, int report_fd)
 	if (dup2(plan->stdin_fd, 0) < 0 || dup2(plan->stdout_fd, 1) < 0 ||
 	    dup2(plan->stderr_fd, 2) < 0)
 		fail(report_fd, CHILD_STAGE_STDIO, 0);
-	/* Nothing else to close: every fd of svd is O_CLOEXEC (test_fds.py
-	 * holds it to that), and execve closes them after svd has gone on
+	/* Nothing else to close: every fd of svd is O_CLOEXEC, those it was
+	 * started with included (child_cloexec_inherited; test_fds.py holds
+	 * svd to it), and execve closes them after svd has gone on
 	 * (CLONE_VFORK lets svd go at the exec), where closing them here
 	 * would keep svd waiting: O(fds) per spawn, O(services^2) at boot. */
 

@@ -68,6 +68,11 @@ struct child_plan {
  * before anything forks. */
 void child_raise_nofile(void);
 
+/* Makes every fd from 3 up that svd was started with close-on-exec: those
+ * are its parent's (a shell's, a job server's), and child_exec leaves the
+ * closing of fds to the exec. Called once, before anything forks. */
+void child_cloexec_inherited(void);
+
 /* Runs in the child after fork; never returns. */
 __attribute__((noreturn))
 void child_exec(const struct child_plan *plan, int report_fd);

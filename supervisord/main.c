@@ -238,6 +238,7 @@ static int supervise(const struct options *o, const char *socket_path,
 	 * services. */
 	bool host_notify = getenv("NOTIFY_SOCKET") != NULL;
 	hostnotify_init();
+	child_cloexec_inherited();
 	child_raise_nofile();
 	/* One malloc arena for every thread: the log writer threads allocate
 	 * little, and an arena of their own each would only add memory that,

@@ -3,7 +3,7 @@ opens is close-on-exec, a service gets only 0, 1 and 2 whatever svd has
 open at the time, and svd does not leak fds across spawns and clients."""
 import os
 
-from conftest import connect, wait_for
+from conftest import Svd, connect, wait_for
 
 O_CLOEXEC = 0o2000000
 
@@ -114,6 +114,33 @@ def test_every_service_gets_only_fds_0_1_2(svd):
         pid = s.wait_state(name, "running")["pid"]
         wait_for(lambda: asleep(pid), what="%s to sleep" % name)
         assert fds(pid) == [0, 1, 2], name
+
+
+class InheritingSvd(Svd):
+    """An svd started with fd (not close-on-exec) open besides 0-2, as a
+    careless parent (a shell, a make job server) may leave it one."""
+
+    def __init__(self, base, confs, fd):
+        self.prepare(base, confs)
+        self.launch(self.svd_argv(), pass_fds=(fd,))
+
+
+def test_an_fd_svd_inherited_is_not_passed_on(tmp_path):
+    r, w = os.pipe()
+    try:
+        s = InheritingSvd(tmp_path / "svd", SERVICES, w)
+    finally:
+        os.close(r)
+        os.close(w)
+    try:
+        pid = s.wait_state("a", "running")["pid"]
+        wait_for(lambda: asleep(pid), what="a to sleep")
+        assert fds(pid) == [0, 1, 2]
+        # svd keeps it open (it is not svd's to close), close-on-exec.
+        assert w in fds(s.proc.pid)
+        assert fds_without_cloexec(s.proc.pid) == {}
+    finally:
+        s.cleanup()
 
 
 def test_every_fd_of_an_idle_svd_is_cloexec(svd):
