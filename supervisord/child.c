@@ -55,10 +55,11 @@ void child_cloexec_inherited(void)
 		closedir(dir);
 		return;
 	}
-	/* No /proc: every fd number up to the soft limit (bounded). */
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur > 65536)
-		rl.rlim_cur = 65536;
-	for (int fd = 3; fd < (int)rl.rlim_cur; fd++)
+	/* No /proc: every fd number up to the hard limit (an fd may lie above
+	 * a soft limit lowered after it was opened), bounded. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max > (1 << 20))
+		rl.rlim_max = 1 << 20;
+	for (int fd = 3; fd < (int)rl.rlim_max; fd++)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
@@ -129,7 +130,7 @@ static void reset_reserved_signal(int sig)
 		void (*handler)(int);
 		unsigned long flags;
 		void (*restorer)(void);
-		unsigned long mask[1];
+		unsigned long mask[64 / (8 * sizeof(unsigned long))]; /* 8 bytes */
 	} action = {SIG_DFL, 0, NULL, {0}};
 
 	syscall(SYS_rt_sigaction, sig, &action, NULL, sizeof action.mask);
@@ -154,6 +155,14 @@ static void reset_reserved_signal(int sig)
 #define SYS_SETGID SYS_setgid
 #define SYS_SETUID SYS_setuid
 #endif
+
+/* Closes every fd from 3 up except keep. */
+static void close_other_fds(int keep)
+{
+	if (keep > 3)
+		close_range(3, (unsigned)keep - 1, 0);
+	close_range((unsigned)keep + 1, ~0U, 0);
+}
 
 void child_exec(const struct child_plan *plan, int report_fd)
 {
@@ -181,7 +190,17 @@ void child_exec(const struct child_plan *plan, int report_fd)
 	 * started with included (child_cloexec_inherited; test_fds.py holds
 	 * svd to it), and execve closes them after svd has gone on
 	 * (CLONE_VFORK lets svd go at the exec), where closing them here
-	 * would keep svd waiting: O(fds) per spawn, O(services^2) at boot. */
+	 * would keep svd waiting: O(fds) per spawn, O(services^2) at boot.
+	 * In case a library (an NSS module) left one without the flag: set
+	 * it on all, which is a bitmap update, not a close of each. */
+#ifdef CLOSE_RANGE_CLOEXEC
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+#endif
+	/* A child that takes the service's ids is forked (spawn.c): once it
+	 * runs as that user, it must hold nothing of svd's that the user
+	 * could reach through /proc/PID/fd, and closing costs svd nothing. */
+	if (plan->set_uid || plan->set_gid)
+		close_other_fds(report_fd);
 
 	if (plan->set_nice && setpriority(PRIO_PROCESS, 0, plan->nice) < 0)
 		fail(report_fd, CHILD_STAGE_NICE, 0);

@@ -426,13 +426,18 @@ static int reopen_write_end(const struct logpipe *p)
 	return high;
 }
 
-/* Whether reopen_write_end can work here; asked once. */
-static bool can_reopen(void)
+/* Whether reopen_write_end works here (a /proc, and no security policy
+ * against opening a pipe through it); tried once, on p. */
+static bool can_reopen(const struct logpipe *p)
 {
 	static int usable = -1;
 
-	if (usable < 0)
-		usable = access("/proc/self/fd", X_OK) == 0;
+	if (usable < 0) {
+		int fd = reopen_write_end(p);
+		usable = fd >= 0;
+		if (fd >= 0)
+			close(fd);
+	}
 	return usable;
 }
 
@@ -447,7 +452,7 @@ int logpipe_fd(struct svd *svd, struct slot *slot, char *why, size_t size)
 	 * per service instead of two. The first run takes the one the pipe
 	 * was made with (no /proc lookup for each service at boot); without
 	 * /proc svd keeps that one and hands out copies. */
-	if (p->write_fd > 2 && can_reopen()) {
+	if (p->write_fd > 2 && can_reopen(p)) {
 		fd = p->write_fd;
 		p->write_fd = -1;
 	} else {
@@ -460,7 +465,8 @@ int logpipe_fd(struct svd *svd, struct slot *slot, char *why, size_t size)
 		}
 	}
 	if (fd < 0) {
-		snprintf(why, size, "output pipe: %s", strerror(errno));
+		snprintf(why, size, "output pipe: new write end (through /proc/self/fd/%d): %s",
+			 p->read_fd, strerror(errno));
 		return -1;
 	}
 	if (p->eof) {

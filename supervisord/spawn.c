@@ -443,8 +443,19 @@ pid_t spawn_process(const struct spawn_request *req, int *report_fd,
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	struct clone_arg arg = {.plan = &plan, .report_fd = pipe_fds[1]};
-	pid = clone(child_main, child_stack + sizeof child_stack,
-		    CLONE_VM | CLONE_VFORK | SIGCHLD, &arg);
+	if (plan.set_uid || plan.set_gid) {
+		/* A child that takes the service's ids gets memory of its own
+		 * (fork): once it runs as that user, the user may stop it
+		 * before its exec, which must not hold svd in a vfork wait; and
+		 * the kernel makes the memory of a process that changes ids
+		 * non-dumpable, which must not be svd's. */
+		pid = fork();
+		if (pid == 0)
+			child_exec(&plan, pipe_fds[1]);
+	} else {
+		pid = clone(child_main, child_stack + sizeof child_stack,
+			    CLONE_VM | CLONE_VFORK | SIGCHLD, &arg);
+	}
 	saved = errno;
 #ifdef __SANITIZE_ADDRESS__
 	/* AddressSanitizer: the child's frames poisoned their redzones in the
