@@ -67,41 +67,39 @@ static enum spawn_report spawn_and_wait(const char *extra, int *status)
 	return r;
 }
 
-static void test_spawn_runs_the_service(void **state)
+/* The service EXEC + extra runs and exits 0, and this process is as
+ * dumpable afterwards as it was before. */
+static void runs_and_leaves_dumpable(const char *extra)
 {
 	int status;
 
-	(void)state;
-	assert_int_equal(spawn_and_wait("", &status), SPAWN_REPORT_EXEC_OK);
+	assert_int_equal(prctl(PR_GET_DUMPABLE), 1);
+	assert_int_equal(spawn_and_wait(extra, &status), SPAWN_REPORT_EXEC_OK);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_int_equal(prctl(PR_GET_DUMPABLE), 1);
+}
+
+static void test_spawn_runs_the_service(void **state)
+{
+	(void)state;
+	runs_and_leaves_dumpable("");
 }
 
 static void test_spawn_as_another_user_leaves_svd_dumpable(void **state)
 {
-	int status;
-
 	(void)state;
 	if (geteuid() != 0)
 		skip();
-	assert_int_equal(prctl(PR_GET_DUMPABLE), 1);
-	assert_int_equal(spawn_and_wait("setuid = nobody\n", &status), SPAWN_REPORT_EXEC_OK);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_int_equal(prctl(PR_GET_DUMPABLE), 1);
+	runs_and_leaves_dumpable("setuid = nobody\n");
 }
 
 static void test_spawn_with_another_group_leaves_svd_dumpable(void **state)
 {
-	int status;
-
 	(void)state;
 	if (geteuid() != 0)
 		skip();
-	assert_int_equal(spawn_and_wait("setgid = nogroup\n", &status), SPAWN_REPORT_EXEC_OK);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(prctl(PR_GET_DUMPABLE), 1);
+	runs_and_leaves_dumpable("setgid = nogroup\n");
 }
 
 int main(void)
