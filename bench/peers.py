@@ -28,7 +28,6 @@ or status commands reported. A pid is only signalled while its command line
 is still the one expected, so a pid reused since is left alone.
 """
 import http.client
-import json
 import os
 import resource
 import shlex
@@ -39,7 +38,7 @@ import tempfile
 import time
 import xmlrpc.client
 
-from benchlib import log, supervisord_proxy
+from benchlib import log, supervisord_proxy, svd_status
 
 RUNNING, STOPPED, OTHER = "running", "stopped", "other"
 
@@ -274,13 +273,12 @@ class SvdPeer(CtlPeer):
 
     def states(self):
         self.check_alive()
-        r = subprocess.run(self.ctl("--json", "status"), capture_output=True,
-                           text=True, timeout=60)
         out = {}
-        for row in json.loads(r.stdout) if r.stdout else []:
+        for row in svd_status(self.socket):
             st = row.get("state")
             out[row["name"]] = (RUNNING if st == "running" else
-                                STOPPED if st == "stopped" else OTHER, row.get("pid"))
+                                STOPPED if st == "stopped" else OTHER,
+                                int(row.get("pid") or 0))
         return self._remember(out)
 
     def version(self):

@@ -6,8 +6,9 @@ For each size (10,000 services, and 1000 for reference), RUNS times:
   1. writes SIZE service files (`exec = sleep 99999.N`, N a fraction of
      its own per run; nothing else: every service starts at startup and
      logs to its own file) into a fresh temporary directory;
-  2. launches svd on them and polls `svctl --json status` (every 0.1 s
-     plus 0.05 s per 1000 services: each poll costs svd a status of all)
+  2. launches svd on them and polls its status over the socket, as
+     `svctl --json status` gets it (every 0.1 s plus 0.05 s per 1000
+     services: each poll costs svd a status of all)
      until every service is reported running: the time from the launch to
      the answer that shows them all running is "start all";
   3. once all run (and 1 s later, for things to settle): svd's RSS, PSS
@@ -39,7 +40,6 @@ Run by `make bench` (not part of `make check`):
 """
 import argparse
 import datetime
-import json
 import os
 import resource
 import shutil
@@ -50,7 +50,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import log, machine
+from benchlib import log, machine, svd_status
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -185,12 +185,11 @@ class Svd:
         return t0
 
     def states(self):
-        r = self.ctl("status", json_out=True)
-        rows = json.loads(r.stdout) if r.stdout else []
+        rows = svd_status(self.socket)
         running, failed = 0, {}
         for row in rows:
-            if row.get("pid"):
-                self.pids.add(row["pid"])
+            if int(row.get("pid") or 0):
+                self.pids.add(int(row["pid"]))
             if row.get("state") == "running":
                 running += 1
             elif row.get("state") == "failed":
@@ -209,7 +208,7 @@ class Svd:
                                                              self.stderr.name))
             try:
                 total, running, failed = self.states()
-            except (ValueError, subprocess.TimeoutExpired):
+            except (OSError, RuntimeError, ValueError):
                 total, running = 0, 0
             polls += 1
             now = time.perf_counter()
