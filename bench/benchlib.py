@@ -1,5 +1,5 @@
 """What the benchmarks share: logging, polling, the machine description,
-an HTTP connection over a Unix socket (supervisord's XML-RPC), svd's
+a process's CPU seconds, an HTTP connection over a Unix socket (supervisord's XML-RPC), svd's
 status over its socket and the results file."""
 import http.client
 import json
@@ -52,6 +52,29 @@ def machine():
     return {"cpu": model, "nproc": os.cpu_count(), "mem_bytes": mem,
             "kernel": platform.release(), "python": platform.python_version(),
             "loadavg_at_end": load}
+
+
+def runtime_s(pid):
+    """CPU seconds pid has run, all its threads: the scheduler's own sum
+    (/proc/PID/task/TID/schedstat, nanoseconds). utime and stime in
+    /proc/PID/stat are sampled at the clock tick, and a process that runs
+    for 3 ms (a `sleep` starting) mostly shows 0 there; on the VMs this
+    was measured on, svd's whole crash loop showed a twentieth of its CPU.
+    Threads that have exited are not counted. Raises OSError when pid is
+    gone."""
+    total = 0
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+    except FileNotFoundError:
+        if not os.path.exists("/proc/%d" % pid):
+            raise
+        tick = os.sysconf("SC_CLK_TCK")  # a kernel without CONFIG_SCHED_INFO
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+    return total / 1e9
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):

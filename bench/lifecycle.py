@@ -13,7 +13,7 @@ repeated RUNS times (medians are reported):
      over the supervisor's own processes (svd and supervisord: one; s6:
      s6-svscan and every s6-supervise; runit: runsvdir and every runsv);
   3. idle cost with 100 running services: voluntary + involuntary context
-     switches (every thread) and CPU seconds (utime + stime) of those same
+     switches (every thread) and CPU seconds (schedstat) of those same
      processes over IDLE seconds in which nobody asks them anything;
      The spawn floor beside it: this script itself posix_spawn()s the
      same sleeps one after the other (glibc's posix_spawn returns once
@@ -53,7 +53,7 @@ import tempfile
 import time
 
 import peers
-from benchlib import log, write_results
+from benchlib import log, runtime_s, write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SLEEP = ["sleep", "100000"]
@@ -79,27 +79,6 @@ def memory(pids):
         rss += int(read_kv("/proc/%d/status" % pid)["VmRSS"][0]) * 1024
         pss += int(read_kv("/proc/%d/smaps_rollup" % pid)["Pss"][0]) * 1024
     return rss, pss
-
-
-def runtime_s(pid):
-    """CPU seconds pid has run, all its threads: the scheduler's own sum
-    (/proc/PID/task/TID/schedstat, nanoseconds). utime and stime in
-    /proc/PID/stat are sampled at the clock tick, and a process that runs
-    for 3 ms (a `sleep` starting) mostly shows 0 there; on the VMs this
-    was measured on, svd's whole crash loop showed a twentieth of its CPU."""
-    total = 0
-    try:
-        for tid in os.listdir("/proc/%d/task" % pid):
-            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                total += int(f.read().split()[0])
-    except FileNotFoundError:
-        if not os.path.exists("/proc/%d" % pid):
-            raise
-        tick = os.sysconf("SC_CLK_TCK")  # a kernel without CONFIG_SCHED_INFO
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / tick
-    return total / 1e9
 
 
 def activity(pids):

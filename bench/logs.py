@@ -29,8 +29,9 @@ parsed line by line to count malformed lines, missing and repeated numbers.
 
 The writer's own rate (to /dev/null, and through a pipe to `cat >
 /dev/null`) is measured first, to show that it is not the bottleneck. The
-CPU time (user + system, all threads) of the process that moves the bytes
-(cat, svd, supervisord, s6-log, svlogd) is read from /proc during each run: less
+CPU time (all threads, the scheduler's count in /proc/PID/task/*/schedstat)
+of the process that moves the bytes (cat, svd, supervisord, s6-log, svlogd)
+is read from /proc during each run: less
 noisy than wall time on a shared machine.
 
 Prints a table of medians (MiB/s, ratio to `cat > file`, CPU seconds, bytes
@@ -64,7 +65,7 @@ import tempfile
 import time
 import xmlrpc.client
 
-from benchlib import UnixHTTPConnection, log, machine, wait_until
+from benchlib import UnixHTTPConnection, log, runtime_s, wait_until, write_results
 from peers import apt_get
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -652,16 +653,14 @@ def timed(run, timeout):
 
 
 def cpu_seconds(pid):
-    """User + system CPU seconds of a process (all its threads, not its
-    children), or None."""
+    """CPU seconds of a process (all its threads, not its children; the
+    scheduler's count, see benchlib.runtime_s), or None."""
     if pid is None:
         return None
     try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
+        return runtime_s(pid)
+    except (OSError, IndexError, ValueError):
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # ---- peers ------------------------------------------------------------------------
@@ -902,7 +901,7 @@ def main():
     table.append("%d bytes (%d lines of %d bytes) per run, %d runs each, alternating; "
                  "files on %s (%s, %s)" % (total, total // LINE, LINE, args.runs,
                                           fs["mount"], fs["type"], fs["source"]))
-    table.append("range: slowest-fastest run; CPU s: median CPU seconds (user+system) of the"
+    table.append("range: slowest-fastest run; CPU s: median CPU seconds (schedstat, all threads) of the"
                  " process moving the bytes (cat, svd, supervisord, s6-log, svlogd);")
     table.append("lost, cut: bytes lost and lines cut, worst run; exact: every run's files,"
                  " concatenated in rotation order, are the writer's bytes")
@@ -911,10 +910,7 @@ def main():
         table.append("FAILED RUNS: %s" % "; ".join(errors))
     print("\n".join(table))
 
-    result = {
-        "benchmark": "logs",
-        "date": started.isoformat(timespec="seconds"),
-        "machine": machine(),
+    write_results(args.results_dir, "logs", started, {
         "filesystem": fs,
         "versions": versions(svctl, supervisord, s6_log, svlogd),
         "size_bytes": total,
@@ -929,13 +925,7 @@ def main():
         "runs": runs,
         "errors": errors,
         "table": table,
-    }
-    os.makedirs(args.results_dir, exist_ok=True)
-    out = os.path.join(args.results_dir, "logs-%s.json" % started.strftime("%Y%m%d-%H%M%S"))
-    with open(out, "w") as f:
-        json.dump(result, f, indent=1)
-        f.write("\n")
-    log("raw numbers: %s" % out)
+    })
     ok = not errors and all(summary[l]["runs"] == args.runs for l in labels)
     return 0 if ok else 1
 

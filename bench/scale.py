@@ -50,7 +50,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import log, machine, svd_status
+from benchlib import log, runtime_s, svd_status, write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -129,9 +129,7 @@ def proc_status(pid):
                 if k in ("Rss", "Pss", "Pss_Anon", "Pss_File"):
                     out[k] = int(v.split()[0]) * 1024
         out["fds"] = len(os.listdir("/proc/%d/fd" % pid))
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        out["cpu_seconds"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        out["cpu_seconds"] = runtime_s(pid)
     except (OSError, ValueError, IndexError):
         pass
     return out
@@ -443,10 +441,7 @@ def main():
         met["all_running_10000"] = summary[10000]["runs"] == args.runs
     if args.reference == 1000 and 1000 in summary:
         met["rss_1000_under_8MB"] = summary[1000]["rss_bytes"] < GOALS["rss_bytes_1000"]
-    result = {
-        "benchmark": "scale",
-        "date": started.isoformat(timespec="seconds"),
-        "machine": machine(),
+    write_results(args.results_dir, "scale", started, {
         "limits": lim,
         "nofile_set_for_svd": {str(n): v for n, v in nofile_set.items()},
         "versions": {"svd": version},
@@ -458,13 +453,7 @@ def main():
         "skipped": {str(n): w for n, w in skipped.items()},
         "errors": errors,
         "table": table,
-    }
-    os.makedirs(args.results_dir, exist_ok=True)
-    out = os.path.join(args.results_dir, "scale-%s.json" % started.strftime("%Y%m%d-%H%M%S"))
-    with open(out, "w") as f:
-        json.dump(result, f, indent=1)
-        f.write("\n")
-    log("raw numbers: %s" % out)
+    })
     ok = not errors and not skipped and all(summary.get(n, {}).get("runs") == args.runs
                                             for n in sizes)
     return 0 if ok else 1
