@@ -1,6 +1,7 @@
 """What the benchmarks share: logging, polling, the machine description,
-a process's CPU seconds, an HTTP connection over a Unix socket (supervisord's XML-RPC), svd's
-status over its socket and the results file."""
+a process's CPU seconds, how busy the machine is, an HTTP connection over
+a Unix socket (supervisord's XML-RPC), svd's status over its socket and
+the results file."""
 import http.client
 import json
 import os
@@ -58,8 +59,8 @@ def runtime_s(pid):
     """CPU seconds pid has run, all its threads: the scheduler's own sum
     (/proc/PID/task/TID/schedstat, nanoseconds). utime and stime in
     /proc/PID/stat are sampled at the clock tick, and a process that runs
-    for 3 ms (a `sleep` starting) mostly shows 0 there; on the VMs this
-    was measured on, svd's whole crash loop showed a twentieth of its CPU.
+    for a few ms (a `sleep` starting) shows 0 there (seen on the VMs of
+    docs/performance.md); for a busy process the two agree within a tick.
     Threads that have exited are not counted. Raises OSError when pid is
     gone."""
     total = 0
@@ -75,6 +76,26 @@ def runtime_s(pid):
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / tick
     return total / 1e9
+
+
+def cpu_seconds(pids):
+    """Summed CPU seconds of the pids still there."""
+    total = 0
+    for pid in pids:
+        try:
+            total += runtime_s(pid)
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def machine_busy():
+    """(busy, all) CPU seconds of the whole machine since boot, every core
+    counted (/proc/stat: all but idle and iowait is busy)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - ticks[3] - ticks[4]) / tick, sum(ticks) / tick
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):

@@ -53,7 +53,7 @@ import tempfile
 import time
 
 import peers
-from benchlib import log, runtime_s, write_results
+from benchlib import cpu_seconds, log, machine_busy, runtime_s, write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SLEEP = ["sleep", "100000"]
@@ -95,26 +95,6 @@ def activity(pids):
         except (OSError, KeyError, IndexError, ValueError):
             pass
     return out
-
-
-def cpu_seconds(pids):
-    """Summed CPU seconds of the pids still there."""
-    total = 0
-    for pid in pids:
-        try:
-            total += runtime_s(pid)
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
-
-
-def machine_busy():
-    """(busy, all) CPU seconds of the whole machine since boot, every core
-    counted (/proc/stat: all but idle and iowait is busy)."""
-    with open("/proc/stat") as f:
-        ticks = [int(x) for x in f.readline().split()[1:]]
-    tick = os.sysconf("SC_CLK_TCK")
-    return (sum(ticks) - ticks[3] - ticks[4]) / tick, sum(ticks) / tick
 
 
 def activity_delta(before, after):

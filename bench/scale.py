@@ -13,7 +13,9 @@ For each size (10,000 services, and 1000 for reference), RUNS times:
      the answer that shows them all running is "start all";
   3. once all run (and 1 s later, for things to settle): svd's RSS, PSS
      (/proc/PID/smaps_rollup), peak RSS (VmHWM), threads, open fds and the
-     CPU seconds it used so far;
+     CPU seconds it used so far (schedstat); the CPU seconds the services
+     themselves used so far (their exec), and how busy both cores were
+     from the launch to then (/proc/stat);
   4. times `svctl status` (the table of all services) and `svctl --json
      status`, each STATUS_CALLS times, alternating, output read to the end
      (median), and `svctl status NAME` of one service;
@@ -50,7 +52,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import log, runtime_s, svd_status, write_results
+from benchlib import cpu_seconds, log, machine_busy, runtime_s, svd_status, write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -286,9 +288,12 @@ def one_run(base, size, svd, svctl, nofile, timeout):
     s = Svd(base, size, svd, svctl, nofile)
     try:
         load0 = os.getloadavg()
+        busy0 = machine_busy()
         t0 = s.launch()
         start_s, polls = s.wait_all_running(t0, timeout)
+        busy1 = machine_busy()
         at_start = proc_status(s.proc.pid)
+        services_cpu = cpu_seconds(p for p in s.pids if is_our_sleep(p, s.sleep_arg))
         time.sleep(1.0)
         mem = proc_status(s.proc.pid)
         status = s.time_status()
@@ -298,6 +303,8 @@ def one_run(base, size, svd, svctl, nofile, timeout):
             raise RuntimeError("%d sleeps still running after svd exited" % left)
         return dict(status, start_seconds=start_s, start_polls=polls,
                     cpu_seconds_to_start=at_start.get("cpu_seconds"),
+                    services_cpu_seconds=services_cpu,
+                    busy_share=(busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1e-9),
                     rss_bytes=mem.get("VmRSS"), pss_bytes=mem.get("Pss"),
                     pss_anon_bytes=mem.get("Pss_Anon"), pss_file_bytes=mem.get("Pss_File"),
                     hwm_bytes=after.get("VmHWM"), rss_after_status_bytes=after.get("VmRSS"),
@@ -315,7 +322,8 @@ def med(xs):
 
 
 def summarize(runs):
-    keys = ("start_seconds", "cpu_seconds_to_start", "rss_bytes", "pss_bytes", "hwm_bytes",
+    keys = ("start_seconds", "cpu_seconds_to_start", "services_cpu_seconds", "busy_share",
+            "rss_bytes", "pss_bytes", "hwm_bytes",
             "rss_after_status_bytes", "threads", "fds", "stop_seconds",
             "status_bytes", "status_json_bytes")
     out = {k: med(r[k] for r in runs) for k in keys}
@@ -399,6 +407,9 @@ def main():
         table.append(row % ((label,) + tuple(f(summary[n]) for n in summary)))
     line("start, launch to all running (s)", lambda s: sec(s["start_seconds"], 2))
     line("svd CPU to start them all (s)", lambda s: sec(s["cpu_seconds_to_start"], 2))
+    line("  the services' own CPU until then (s)", lambda s: sec(s["services_cpu_seconds"], 2))
+    line("  both cores busy (%)", lambda s: sec(
+        None if s["busy_share"] is None else 100 * s["busy_share"], 0))
     line("svd RSS, all running (MiB)", lambda s: mib(s["rss_bytes"]))
     line("svd PSS, all running (MiB)", lambda s: mib(s["pss_bytes"]))
     line("svd peak RSS, VmHWM (MiB)", lambda s: mib(s["hwm_bytes"]))
