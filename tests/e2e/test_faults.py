@@ -523,10 +523,21 @@ def test_client_never_reading_a_large_reply_is_dropped(svd):
 
 # ---- the clock jumping -------------------------------------------------------
 
-FAKETIME_LIB = next((p for p in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-                                 "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-                                 "/usr/lib/faketime/libfaketime.so.1")
+# The thread-safe variant (libfaketimeMT): svd's log writer threads read
+# the clock too, and the plain one keeps its state unlocked.
+FAKETIME_LIB = next((p for d in ("/usr/lib/x86_64-linux-gnu/faketime",
+                                 "/usr/lib/aarch64-linux-gnu/faketime", "/usr/lib/faketime")
+                     for p in (d + "/libfaketimeMT.so.1", d + "/libfaketime.so.1")
                      if os.path.exists(p)), None)
+
+
+def set_fake_clock(path, spec):
+    """Writes libfaketime's offset file in one rename: read at every clock
+    call (FAKETIME_NO_CACHE), a file caught truncated would give the real
+    time for that call."""
+    tmp = path.with_name(path.name + ".new")
+    tmp.write_text(spec + "\n")
+    os.replace(tmp, path)
 
 
 def uptime():
@@ -547,7 +558,7 @@ def test_wall_clock_jump_does_not_fire_or_stall_timers(svd, tmp_path, jump):
     if FAKETIME_LIB is None:
         pytest.skip("libfaketime not installed (Debian package faketime)")
     clock = tmp_path / "faketime"
-    clock.write_text("+0\n")
+    set_fake_clock(clock, "+0")
     marks = tmp_path / "marks"
     env = dict(os.environ, LD_PRELOAD=FAKETIME_LIB, FAKETIME_TIMESTAMP_FILE=str(clock),
                FAKETIME_NO_CACHE="1", FAKETIME_DONT_FAKE_MONOTONIC="1")
@@ -581,7 +592,7 @@ def test_wall_clock_jump_does_not_fire_or_stall_timers(svd, tmp_path, jump):
         wait_for(lambda: s.state("stubborn") == "stopping" and
                  s.state("waiter") == "starting", what="stopping and starting")
         runs_before = len(marks.read_text().split())
-        clock.write_text(jump + "\n")
+        set_fake_clock(clock, jump)
         jumped_at = uptime()
         stop.wait(timeout=30)
         stop_took = time.monotonic() - t0
@@ -594,8 +605,26 @@ def test_wall_clock_jump_does_not_fire_or_stall_timers(svd, tmp_path, jump):
                 p.wait()
     assert stop.returncode == 0, stop.stderr.read()
     assert start.returncode == 1, start.stderr.read()
-    wait_for(lambda: len(marks.read_text().split()) >= runs_before + 2, timeout=30,
-             what="two respawns of the crasher after the jump")
+    try:
+        wait_for(lambda: len(marks.read_text().split()) >= runs_before + 2, timeout=30,
+                 what="two respawns of the crasher after the jump")
+    except pytest.fail.Exception:
+        # Seen once in CI (2026-12-07, not reproduced in 60 runs): say
+        # where the crasher was, so that the next time tells why.
+        row = s.status().get("crasher", {})
+        pid = int(row.get("pid") or 0)
+        where = ""
+        if pid:
+            try:
+                with open("/proc/%d/wchan" % pid) as f:
+                    where = "pid %d in %s" % (pid, f.read())
+            except OSError as e:
+                where = "pid %d: %s" % (pid, e)
+        pytest.fail("no two respawns of the crasher within 30 s of the jump at uptime "
+                    "%.2f (%d runs before it): runs at %s; crasher %r %s; its log %r; "
+                    "svd's stderr %r" % (jumped_at, runs_before, marks.read_text().split(),
+                                         row, where, s.log("crasher")[-400:],
+                                         s.stderr()[-2000:]))
     runs = [float(x) for x in marks.read_text().split()]
     gaps = [b - a for a, b in zip(runs, runs[1:])]
     # The gap that spans the jump and the one after it.
