@@ -63,18 +63,18 @@ def runtime_s(pid):
     docs/performance.md); for a busy process the two agree within a tick.
     Threads that have exited are not counted. Raises OSError when pid is
     gone."""
-    total = 0
-    try:
-        for tid in os.listdir("/proc/%d/task" % pid):
-            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                total += int(f.read().split()[0])
-    except FileNotFoundError:
-        if not os.path.exists("/proc/%d" % pid):
-            raise
+    if not os.path.exists("/proc/self/schedstat"):
         tick = os.sysconf("SC_CLK_TCK")  # a kernel without CONFIG_SCHED_INFO
         with open("/proc/%d/stat" % pid) as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / tick
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+        except FileNotFoundError:
+            pass  # the thread ended since the listing
     return total / 1e9
 
 
@@ -96,6 +96,12 @@ def machine_busy():
         ticks = [int(x) for x in f.readline().split()[1:]]
     tick = os.sysconf("SC_CLK_TCK")
     return (sum(ticks) - ticks[3] - ticks[4]) / tick, sum(ticks) / tick
+
+
+def busy_share(before, after):
+    """The share of the machine's CPU time that was busy between two
+    machine_busy() readings (0 to 1)."""
+    return (after[0] - before[0]) / max(after[1] - before[1], 1e-9)
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):

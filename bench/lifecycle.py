@@ -53,7 +53,7 @@ import tempfile
 import time
 
 import peers
-from benchlib import cpu_seconds, log, machine_busy, runtime_s, write_results
+from benchlib import busy_share, cpu_seconds, log, machine_busy, runtime_s, write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SLEEP = ["sleep", "100000"]
@@ -139,7 +139,7 @@ class Bench:
             p.teardown()
             shutil.rmtree(p.dir, ignore_errors=True)
         return dict(extra, start_s=elapsed, start_services_cpu_s=services,
-                    start_busy=(busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1e-9))
+                    start_busy=busy_share(busy0, busy1))
 
     def spawn_floor(self, n):
         """Seconds this process takes to posix_spawn n sleeps one after
@@ -154,7 +154,7 @@ class Bench:
             elapsed = time.perf_counter() - t0
             busy1 = machine_busy()
             return {"start_s": elapsed, "start_services_cpu_s": cpu_seconds(pids),
-                    "start_busy": (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1e-9)}
+                    "start_busy": busy_share(busy0, busy1)}
         finally:
             for pid in pids:
                 os.kill(pid, signal.SIGKILL)

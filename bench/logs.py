@@ -31,8 +31,8 @@ The writer's own rate (to /dev/null, and through a pipe to `cat >
 /dev/null`) is measured first, to show that it is not the bottleneck. The
 CPU time (all threads, the scheduler's count in /proc/PID/task/*/schedstat)
 of the process that moves the bytes (cat, svd, supervisord, s6-log, svlogd)
-is read from /proc during each run: less
-noisy than wall time on a shared machine.
+is read from /proc during each run: less noisy than wall time on a shared
+machine.
 
 Prints a table of medians (MiB/s, ratio to `cat > file`, CPU seconds, bytes
 lost, lines cut) and writes every run to bench/results/logs-DATE.json.
@@ -614,15 +614,15 @@ def timed(run, timeout):
     expected = (run.total // LINE) * LINE
     run.prepare()
     os.sync()  # earlier runs' dirty pages are not this run's to write
-    cpu0 = cpu_seconds(run.logger_pid())
+    cpu0 = process_cpu(run.logger_pid())
     t0 = time.perf_counter()
     run.start()
     pid = run.logger_pid()
-    cpu0 = cpu0 if cpu0 is not None else cpu_seconds(pid)
+    cpu0 = cpu0 if cpu0 is not None else process_cpu(pid)
     cpu = cpu0
     last_size, last_change, next_ask = -1, t0, t0 + 1.0
     while True:
-        c = cpu_seconds(pid)  # before a poll() reaps it: a zombie's are final
+        c = process_cpu(pid)  # before a poll() reaps it: a zombie's are final
         cpu = c if c is not None else cpu
         size = total_size(run.files())
         now = time.perf_counter()
@@ -652,7 +652,7 @@ def timed(run, timeout):
     return elapsed, result
 
 
-def cpu_seconds(pid):
+def process_cpu(pid):
     """CPU seconds of a process (all its threads, not its children; the
     scheduler's count, see benchlib.runtime_s), or None."""
     if pid is None:

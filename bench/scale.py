@@ -52,7 +52,8 @@ import sys
 import tempfile
 import time
 
-from benchlib import cpu_seconds, log, machine_busy, runtime_s, svd_status, write_results
+from benchlib import (busy_share, cpu_seconds, log, machine_busy, runtime_s, svd_status,
+                      write_results)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -304,7 +305,7 @@ def one_run(base, size, svd, svctl, nofile, timeout):
         return dict(status, start_seconds=start_s, start_polls=polls,
                     cpu_seconds_to_start=at_start.get("cpu_seconds"),
                     services_cpu_seconds=services_cpu,
-                    busy_share=(busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1e-9),
+                    busy_share=busy_share(busy0, busy1),
                     rss_bytes=mem.get("VmRSS"), pss_bytes=mem.get("Pss"),
                     pss_anon_bytes=mem.get("Pss_Anon"), pss_file_bytes=mem.get("Pss_File"),
                     hwm_bytes=after.get("VmHWM"), rss_after_status_bytes=after.get("VmRSS"),
